@@ -1,0 +1,1 @@
+//! Criterion benchmarks for sofleet; the suites are the `[[bench]]` targets beside this file.

@@ -1,0 +1,1 @@
+//! Polars frames, aggregates, files and charts over crawled Stack Overflow records.

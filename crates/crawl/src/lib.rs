@@ -1,0 +1,1 @@
+//! A polite, fault-tolerant Stack Overflow crawler expressed as sofleet executor tasks.

@@ -1,0 +1,1 @@
+//! Dask-style futures for Rust: submit, map, wait, as_completed and gather over pluggable backends.

@@ -1,0 +1,165 @@
+//! The typed records the extractor produces. They own all their data and are
+//! `Send + Sync`, so they can leave the synchronous parse call and travel
+//! between threads, tasks and processes (they are serde-serializable).
+
+use serde::{Deserialize, Serialize};
+
+/// Who wrote a post.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    /// A registered user, with the display name shown in the signature and
+    /// the numeric user id when the page links to the profile.
+    User {
+        /// Display name as shown on the page.
+        display_name: String,
+        /// Numeric user id from the profile link, when present.
+        user_id: Option<u64>,
+    },
+    /// A community-wiki post: no single owner.
+    CommunityWiki,
+    /// An anonymous or deleted user (no profile link); the page may still
+    /// show a name such as `user12345`.
+    Anonymous {
+        /// The name shown, if any.
+        display_name: Option<String>,
+    },
+}
+
+impl Author {
+    /// The display name to show in reports: the user's name, `"community wiki"`,
+    /// or the anonymous name (or `"anonymous"`).
+    pub fn display_name(&self) -> &str {
+        match self {
+            Author::User { display_name, .. } => display_name,
+            Author::CommunityWiki => "community wiki",
+            Author::Anonymous { display_name } => display_name.as_deref().unwrap_or("anonymous"),
+        }
+    }
+}
+
+/// One answer on a question page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// Answer id (from `id="answer-NNN"` / `data-answerid`).
+    pub id: u64,
+    /// Vote score (may be negative).
+    pub score: i64,
+    /// Whether this is the accepted answer.
+    pub accepted: bool,
+    /// Who answered (the "answered" signature, not the editor's).
+    pub author: Author,
+    /// `data-author-username` attribute, where the markup era has it.
+    pub author_username_attr: Option<String>,
+    /// Body as clean text: text nodes joined, whitespace collapsed, code kept.
+    pub body_text: String,
+}
+
+/// A question page: the question and every answer rendered on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    /// The page's `<title>` text.
+    pub page_title: String,
+    /// `og:title` meta content, when present.
+    pub og_title: Option<String>,
+    /// Host the page says it belongs to (from canonical / og:url), when present.
+    pub site_host: Option<String>,
+    /// Question id.
+    pub id: u64,
+    /// Title as displayed, with any status suffix such as `[closed]`.
+    pub title: String,
+    /// Title without the status suffix.
+    pub title_clean: String,
+    /// The status suffix (`[closed]`, `[duplicate]`, …), if any.
+    pub title_status_suffix: Option<String>,
+    /// Vote score (may be negative).
+    pub score: i64,
+    /// The question's own tags, in order, decoded (`c++`).
+    pub tags: Vec<String>,
+    /// Body as clean text (whitespace collapsed, code kept as text).
+    pub body_text: String,
+    /// Body text without post notices (closed / duplicate asides).
+    pub body_text_excluding_notices: String,
+    /// Body as inner HTML.
+    pub body_html: String,
+    /// Who asked.
+    pub author: Author,
+    /// When asked, as the page states it (ISO 8601 where the markup gives it).
+    pub asked: Option<String>,
+    /// Total answers the page declares (pages render at most 30).
+    pub answer_count_declared: Option<u32>,
+    /// The order the answers were rendered in (`votes`, `active`, `oldest`…), when shown.
+    pub answer_sort: Option<String>,
+    /// Every answer in page order.
+    pub answers: Vec<Answer>,
+}
+
+impl Question {
+    /// The first answer in page order (what the lesson's notebook reads).
+    pub fn first_answer(&self) -> Option<&Answer> {
+        self.answers.first()
+    }
+
+    /// The highest-scored answer; ties go to the accepted answer, then page order.
+    pub fn top_answer(&self) -> Option<&Answer> {
+        let mut best: Option<&Answer> = None;
+        for answer in &self.answers {
+            best = match best {
+                None => Some(answer),
+                Some(b) if (answer.score, answer.accepted) > (b.score, b.accepted) => Some(answer),
+                keep => keep,
+            };
+        }
+        best
+    }
+
+    /// The accepted answer, if any.
+    pub fn accepted_answer(&self) -> Option<&Answer> {
+        self.answers.iter().find(|a| a.accepted)
+    }
+}
+
+/// One row of a listing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingEntry {
+    /// Question id.
+    pub id: u64,
+    /// Title as displayed.
+    pub title: String,
+    /// Absolute path of the question link (`/questions/123/slug`).
+    pub link: String,
+    /// Vote score.
+    pub score: i64,
+    /// Number of answers.
+    pub answer_count: u32,
+    /// View count, where shown.
+    pub view_count: Option<u64>,
+    /// Tags, in order.
+    pub tags: Vec<String>,
+    /// Whether the question has an accepted answer, where the row shows it.
+    pub has_accepted_answer: Option<bool>,
+}
+
+/// Pager state of a listing page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pagination {
+    /// Current page number, where the pager shows it.
+    pub current_page: Option<u32>,
+    /// The pager's "next" link, if any.
+    pub next_href: Option<String>,
+    /// The highest page number shown in the pager.
+    pub highest_page_number_shown: Option<u32>,
+}
+
+/// A listing page (tagged questions, newest questions, home page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingPage {
+    /// The page's `<title>` text.
+    pub page_title: String,
+    /// Which row markup the page uses (`question-summary` or `s-post-summary`).
+    pub row_markup: String,
+    /// Questions in page order.
+    pub questions: Vec<ListingEntry>,
+    /// Pagination; `None` on pages without a pager (home page).
+    pub pagination: Option<Pagination>,
+}
