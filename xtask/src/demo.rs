@@ -80,8 +80,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .arg(&posts)
         .args(["--top", "10", "--charts"])
         .arg(&out)
-        .args(["--markdown"])
-        .arg(out.join("report.md"))
         .status()
         .context("cannot run `sofleet report`")?;
     if !status.success() {

@@ -1,5 +1,49 @@
-//! The `sofleet` command line.
+//! The `sofleet` command line: crawl Stack Overflow politely and in parallel,
+//! report on what was crawled, extract saved pages, serve the mock site.
+//!
+//! Exit codes: 0 success; 1 an error in the input or the environment (bad
+//! file, unwritable output); 2 usage error (bad arguments); 3 network failure
+//! (site unreachable); 4 partial result (the run finished but some pages
+//! failed and were recorded as failure rows, or some files could not be read).
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("sofleet: the command line is not built yet (see issue 6)")
+mod args;
+mod cmd;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::exit::Failure;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Crawl(args) => cmd::crawl::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Titles(args) => cmd::titles::run(args),
+        Command::Extract(args) => cmd::extract::run(args),
+        Command::MockSite(args) => cmd::mock_site::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+/// `-v` → debug, `-vv` → trace for sofleet crates; `RUST_LOG` overrides.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,sofleet=debug,sofleet_crawl=debug,sofleet_executor=debug",
+        _ => "info,sofleet=trace,sofleet_crawl=trace,sofleet_executor=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

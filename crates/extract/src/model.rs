@@ -70,7 +70,8 @@ pub struct Question {
     pub title: String,
     /// Title without the status suffix.
     pub title_clean: String,
-    /// The status suffix (`[closed]`, `[duplicate]`, …), if any.
+    /// The status suffix without its brackets (`closed`, `duplicate`, or the
+    /// localised word), if any.
     pub title_status_suffix: Option<String>,
     /// Vote score (may be negative).
     pub score: i64,
@@ -88,6 +89,8 @@ pub struct Question {
     pub asked: Option<String>,
     /// Total answers the page declares (pages render at most 30).
     pub answer_count_declared: Option<u32>,
+    /// Which markup era the page was rendered in.
+    pub markup_era: MarkupEra,
     /// The order the answers were rendered in (`votes`, `active`, `oldest`…), when shown.
     pub answer_sort: Option<String>,
     /// Every answer in page order.
@@ -145,10 +148,64 @@ pub struct ListingEntry {
 pub struct Pagination {
     /// Current page number, where the pager shows it.
     pub current_page: Option<u32>,
-    /// The pager's "next" link, if any.
+    /// The pager's "next" link (`rel="next"`), as an absolute path, if any.
     pub next_href: Option<String>,
     /// The highest page number shown in the pager.
     pub highest_page_number_shown: Option<u32>,
+}
+
+/// Which kind of listing a page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingType {
+    /// `/questions/tagged/{tag}`.
+    Tagged,
+    /// `/questions` (newest, active, …).
+    Questions,
+    /// The site's home page (no pager).
+    Homepage,
+    /// Some other listing (search results, …).
+    Other,
+}
+
+impl ListingType {
+    /// Stable snake_case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingType::Tagged => "tagged",
+            ListingType::Questions => "questions",
+            ListingType::Homepage => "homepage",
+            ListingType::Other => "other",
+        }
+    }
+}
+
+/// The markup generations of Stack Overflow question pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum MarkupEra {
+    /// ≤ 2011: table layout, no `data-questionid` / `data-answerid`.
+    A,
+    /// 2012–2018: table layout with `data-questionid` / `data-answerid`.
+    B,
+    /// 2019–2020H1: grid layout, `.js-vote-count[data-value]`, `.post-text`.
+    C,
+    /// 2020H2–2021Q1: `.s-prose.js-post-body`.
+    D,
+    /// 2021-04 on: `data-score` on the question and answer elements.
+    E,
+}
+
+impl MarkupEra {
+    /// The era's letter.
+    pub fn letter(self) -> char {
+        match self {
+            MarkupEra::A => 'A',
+            MarkupEra::B => 'B',
+            MarkupEra::C => 'C',
+            MarkupEra::D => 'D',
+            MarkupEra::E => 'E',
+        }
+    }
 }
 
 /// A listing page (tagged questions, newest questions, home page).
@@ -156,6 +213,10 @@ pub struct Pagination {
 pub struct ListingPage {
     /// The page's `<title>` text.
     pub page_title: String,
+    /// Host the page says it belongs to (from canonical / og:url), when present.
+    pub site_host: Option<String>,
+    /// Which kind of listing (from the canonical URL, else the body class).
+    pub listing_type: ListingType,
     /// Which row markup the page uses (`question-summary` or `s-post-summary`).
     pub row_markup: String,
     /// Questions in page order.

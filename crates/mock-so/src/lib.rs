@@ -1,1 +1,55 @@
-//! A mock Stack Overflow site on wiremock, serving the project's fixtures, for tests, demo and benches.
+//! A mock Stack Overflow site on wiremock, for tests, the offline demo and
+//! benchmarks.
+//!
+//! [`MockSite::start`] generates a site deterministically from
+//! [`MockSiteConfig::seed`] (questions, answers, users, listing orders; see
+//! [`SiteContent`]) and serves it from memory on `127.0.0.1` (random port):
+//!
+//! - `/robots.txt` ([`DEFAULT_ROBOTS_TXT`] unless configured);
+//! - `/questions/tagged/{tag}?tab={votes|newest|active|frequent}&page=N&pagesize={15|30|50}`
+//!   (`sort=` accepted too; `pagesize` defaults to 15, values above 50 mean
+//!   50; pages past the last answer 404);
+//! - `/questions?tab=SORT&page=N` and `/` (all tags);
+//! - `/questions/{id}/{slug}` (any slug, or none);
+//! - `/nocaptcha?s=...`, the human-verification page the captcha redirects to;
+//! - anything else: a real-looking 404 page.
+//!
+//! Pages use the newest Stack Overflow markup (`s-post-summary` rows,
+//! `data-score` on post divs, `.s-prose.js-post-body` bodies, `answer-NNN`
+//! ids, user cards, community-wiki and deleted-user authors) with realistic
+//! head, sidebar and script padding (question pages are 150+ KB).
+//! [`MockSite::expected_question`] and [`MockSite::expected_listing`] give
+//! the data `sofleet_extract` must read back from them: every field of the
+//! `Question` record, bodies (`body_html`, `body_text`, notices) included, is
+//! exact — `tests/roundtrip.rs` parses every generated page and compares.
+//!
+//! Behaviours (all off by default) are switched in [`MockSiteConfig`]:
+//! latency, per-client rate limit (429 + `Retry-After`), captcha redirect
+//! after a burst, intermittent 500/503 that recover on retry, truncated
+//! bodies, slow bodies and 404 ids. Clients are told apart by the
+//! [`CLIENT_HEADER`] request header. `/robots.txt` and `/nocaptcha` are
+//! exempt from the rate limit, the captcha and the faults (latency applies
+//! to every response). To key clients by their source address instead (a
+//! worker bound to 127.0.0.2 and one bound to 127.0.0.3 are two clients),
+//! crawl through a [`PeerTaggingProxy`] in front of the site.
+
+mod config;
+mod content;
+mod error;
+mod peer_proxy;
+mod render;
+mod rng;
+mod server;
+mod text;
+
+pub use config::{Faults, Latency, MAX_QUESTIONS, MockSiteConfig, RateLimit};
+pub use content::{Examples, SITE_HOST, SiteContent, Sort, normalize_pagesize};
+pub use error::MockSiteError;
+pub use peer_proxy::PeerTaggingProxy;
+pub use server::{CLIENT_HEADER, DEFAULT_ROBOTS_TXT, MockSite, RecordedRequest};
+pub use text::{encode_tag, slugify};
+
+/// `title_status_suffix` the extractor reports for `[duplicate]` titles.
+pub const STATUS_DUPLICATE: &str = "duplicate";
+/// `title_status_suffix` the extractor reports for `[closed]` titles.
+pub const STATUS_CLOSED: &str = "closed";

@@ -1,0 +1,7 @@
+//! Integration tests of sofleet-analysis (one binary: linking polars is slow).
+
+mod aggregates;
+mod charts;
+mod common;
+mod files;
+mod frames;

@@ -1,0 +1,371 @@
+//! Command-line arguments: clap definitions and the value parsers for page
+//! ranges, rates, durations and backends. Parsing fails with a message that
+//! names the bad value and shows a good one.
+
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Crawl Stack Overflow politely and in parallel, and answer questions about it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sofleet",
+    version,
+    about,
+    after_help = "Examples:\n  \
+        sofleet crawl --tag dask --sort votes --pages 1-10 --out posts.parquet\n  \
+        sofleet report posts.parquet --top 10 --charts charts/\n  \
+        sofleet extract saved/*.html > records.jsonl\n  \
+        sofleet mock-site --port 8080 --latency 100ms"
+)]
+pub struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl listing pages and every question on them; write records and failures.
+    #[command(after_help = "Examples:\n  \
+        sofleet crawl --tag dask --sort votes --pages 1-10 --out posts.parquet\n  \
+        sofleet crawl --tag rust --pages 1-2 --base-url http://127.0.0.1:8080 --rate 20/s --concurrency 8\n  \
+        sofleet crawl --tag dask --pages 1-50 --cache-dir .sofleet-cache   # resumable")]
+    Crawl(CrawlArgs),
+    /// Answer the lesson's questions about a crawl: top answerers, votes, charts.
+    #[command(after_help = "Examples:\n  \
+        sofleet report posts.parquet\n  \
+        sofleet report posts.parquet --top 5 --format md --charts charts/\n  \
+        sofleet report posts.parquet --format json")]
+    Report(ReportArgs),
+    /// The lesson's first exercise: titles of the newest-questions pages, serial vs parallel.
+    #[command(after_help = "Examples:\n  \
+        sofleet titles --pages 1-8 --base-url http://127.0.0.1:8080\n  \
+        sofleet titles --pages 1-8 --serial")]
+    Titles(TitlesArgs),
+    /// Saved pages to JSON Lines: one object per file (file, kind, record or error).
+    #[command(after_help = "Examples:\n  \
+        sofleet extract page.html\n  \
+        sofleet extract saved/*.html > records.jsonl")]
+    Extract(ExtractArgs),
+    /// Serve the mock Stack Overflow site (the one the tests and the demo use).
+    #[command(name = "mock-site", after_help = "Examples:\n  \
+        sofleet mock-site --port 8080\n  \
+        sofleet mock-site --latency 100ms --rate 5/s")]
+    MockSite(MockSiteArgs),
+}
+
+/// Arguments of `sofleet crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Tag to crawl (repeat for several tags), e.g. `dask`, `c++`, `python-3.x`.
+    #[arg(long = "tag", required = true, value_parser = parse_tag)]
+    pub tags: Vec<String>,
+    /// Listing sort order.
+    #[arg(long, value_enum, default_value_t = Sort::Votes)]
+    pub sort: Sort,
+    /// Listing pages to crawl: `3`, `1-10`.
+    #[arg(long, default_value = "1", value_parser = parse_page_range)]
+    pub pages: RangeInclusive<u32>,
+    /// Questions per listing page (Stack Overflow offers 15, 30 and 50).
+    #[arg(long, default_value_t = 15, value_parser = parse_pagesize)]
+    pub pagesize: u32,
+    /// Where to run tasks: `tokio`, `threads`.
+    #[arg(long, default_value = "tokio", value_parser = parse_backend)]
+    pub backend: BackendChoice,
+    /// At most this many requests in flight to the host.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Request rate limit per host: `1/s`, `30/min`, `5/s`.
+    #[arg(long, default_value = "1/s", value_parser = parse_rate)]
+    pub rate: Rate,
+    /// Site to crawl (scheme + host [+ port]).
+    #[arg(long, default_value = "https://stackoverflow.com")]
+    pub base_url: String,
+    /// Keep responses on disk here; a re-run or a resumed run does not refetch them.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not fetch or obey robots.txt (be sure you are allowed to).
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// Retries per page after the first attempt (exponential back-off with jitter;
+    /// Retry-After is obeyed).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// Records file; the format follows the extension (.parquet, .csv, .jsonl).
+    /// Failures go beside it as `<name>.failures.<ext>`.
+    #[arg(long, default_value = "posts.parquet")]
+    pub out: PathBuf,
+    /// Plain progress lines even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Arguments of `sofleet report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A records file written by `sofleet crawl` (.parquet, .csv or .jsonl).
+    pub input: PathBuf,
+    /// How many authors to list.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
+    /// Write the charts (PNG and SVG) and `report.md` linking them into this folder.
+    #[arg(long)]
+    pub charts: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// Arguments of `sofleet titles`.
+#[derive(Debug, Args)]
+pub struct TitlesArgs {
+    /// Newest-questions pages to fetch: `1-8`.
+    #[arg(long, default_value = "1-8", value_parser = parse_page_range)]
+    pub pages: RangeInclusive<u32>,
+    /// Only fetch one page after another (the lesson's serial baseline).
+    #[arg(long)]
+    pub serial: bool,
+    /// Site to fetch from.
+    #[arg(long, default_value = "https://stackoverflow.com")]
+    pub base_url: String,
+    /// Request rate limit per host: `1/s`, `30/min`.
+    #[arg(long, default_value = "1/s", value_parser = parse_rate)]
+    pub rate: Rate,
+    /// At most this many requests in flight.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Do not fetch or obey robots.txt.
+    #[arg(long)]
+    pub ignore_robots: bool,
+}
+
+/// Arguments of `sofleet extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Saved HTML pages.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `sofleet mock-site`.
+#[derive(Debug, Args)]
+pub struct MockSiteArgs {
+    /// Port on 127.0.0.1 (0 picks a free one; the URL is printed first).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Delay before each response: `0ms`, `100ms`, `1s`.
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    pub latency: Duration,
+    /// Answer 429 + Retry-After past this rate per client: `5/s`.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    /// Tags the site has (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+}
+
+/// Listing sort orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sort {
+    /// Highest score first.
+    Votes,
+    /// Newest first.
+    Newest,
+    /// Most recently active first.
+    Active,
+    /// Most linked first.
+    Frequent,
+}
+
+impl Sort {
+    /// The value Stack Overflow's `tab=` query parameter takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Votes => "votes",
+            Sort::Newest => "newest",
+            Sort::Active => "active",
+            Sort::Frequent => "frequent",
+        }
+    }
+}
+
+/// Output format of `sofleet report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text tables.
+    Table,
+    /// The Markdown report.
+    Md,
+    /// One JSON object.
+    Json,
+}
+
+/// Which executor backend runs the tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The tokio backend (async I/O).
+    Tokio,
+    /// The OS-thread pool backend.
+    Threads,
+}
+
+/// A request rate: `count` requests per `per`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Requests allowed…
+    pub count: u32,
+    /// …per this period.
+    pub per: Duration,
+}
+
+impl Rate {
+    /// The rate in requests per second.
+    pub fn per_second(self) -> f64 {
+        f64::from(self.count) / self.per.as_secs_f64()
+    }
+}
+
+/// `1-10` or `3` → an inclusive range of page numbers (pages start at 1).
+pub fn parse_page_range(text: &str) -> Result<RangeInclusive<u32>, String> {
+    let hint = "write a page number like `3` or a range like `1-10` (pages start at 1)";
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{part}` is not a page number; {hint}"))
+    };
+    let (first, last) = match text.split_once('-') {
+        Some((a, b)) => (parse(a)?, parse(b)?),
+        None => {
+            let page = parse(text)?;
+            (page, page)
+        }
+    };
+    if first == 0 {
+        return Err(format!("page 0 does not exist; {hint}"));
+    }
+    if first > last {
+        return Err(format!("`{text}` runs backwards; {hint}"));
+    }
+    if last - first >= 10_000 {
+        return Err(format!("`{text}` is more than 10,000 pages; crawl it in parts"));
+    }
+    Ok(first..=last)
+}
+
+/// `5/s`, `30/min`, `1/h`, `2/500ms` → a [`Rate`].
+pub fn parse_rate(text: &str) -> Result<Rate, String> {
+    let hint = "write it as COUNT/PERIOD, e.g. `1/s`, `30/min` or `5/2s`";
+    let (count, period) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not a rate; {hint}"))?;
+    let count: u32 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{count}` in `{text}` is not a whole number; {hint}"))?;
+    if count == 0 {
+        return Err(format!("a rate of 0 would never send a request; {hint}"));
+    }
+    let period = period.trim();
+    let per = match period {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        other => humantime::parse_duration(other)
+            .map_err(|_| format!("`{other}` in `{text}` is not a period; {hint}"))?,
+    };
+    if per.is_zero() {
+        return Err(format!("`{text}` has a zero period; {hint}"));
+    }
+    Ok(Rate { count, per })
+}
+
+/// `100ms`, `1s`, `0ms` → a [`Duration`].
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `100ms` or `2s`"))
+}
+
+/// `tokio` or `threads` (case-insensitive).
+pub fn parse_backend(text: &str) -> Result<BackendChoice, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "tokio" => Ok(BackendChoice::Tokio),
+        "threads" | "thread" => Ok(BackendChoice::Threads),
+        _ if text.starts_with("redis://") || text.starts_with("rediss://") => Err(format!(
+            "the Redis backend (`{text}`) is not available in this build yet; use `tokio` or `threads`"
+        )),
+        _ => Err(format!(
+            "`{text}` is not a backend; choose `tokio` (async I/O) or `threads` (OS threads)"
+        )),
+    }
+}
+
+/// A Stack Overflow tag: lower-case letters, digits and `+ # . -`, at most 35 characters.
+pub fn parse_tag(text: &str) -> Result<String, String> {
+    let tag = text.trim();
+    let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '+' | '#' | '.' | '-');
+    if tag.is_empty() || tag.chars().count() > 35 || !tag.chars().all(ok_char) {
+        return Err(format!(
+            "`{text}` is not a Stack Overflow tag: tags are up to 35 letters, digits and `+ # . -` \
+             (e.g. `dask`, `c++`, `python-3.x`)"
+        ));
+    }
+    Ok(tag.to_lowercase())
+}
+
+/// 15, 30 or 50.
+pub fn parse_pagesize(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n @ (15 | 30 | 50)) => Ok(n),
+        _ => Err(format!("`{text}` is not a page size Stack Overflow offers; use 15, 30 or 50")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_ranges() {
+        assert_eq!(parse_page_range("1-10").unwrap(), 1..=10);
+        assert_eq!(parse_page_range("3").unwrap(), 3..=3);
+        assert!(parse_page_range("0-3").unwrap_err().contains("page 0"));
+        assert!(parse_page_range("5-2").unwrap_err().contains("backwards"));
+        assert!(parse_page_range("a-b").unwrap_err().contains("`a`"));
+        assert!(parse_page_range("").is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("5/s").unwrap().per_second(), 5.0);
+        assert_eq!(parse_rate("30/min").unwrap().per_second(), 0.5);
+        assert_eq!(parse_rate("1/500ms").unwrap().per_second(), 2.0);
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("fast").unwrap_err().contains("COUNT/PERIOD"));
+        assert!(parse_rate("5/fortnight").is_err());
+    }
+
+    #[test]
+    fn tags_and_backends() {
+        assert_eq!(parse_tag("C++").unwrap(), "c++");
+        assert_eq!(parse_tag("python-3.x").unwrap(), "python-3.x");
+        assert!(parse_tag("two words").is_err());
+        assert!(parse_tag("a/b").is_err());
+        assert_eq!(parse_backend("Tokio").unwrap(), BackendChoice::Tokio);
+        assert!(parse_backend("gpu").unwrap_err().contains("not a backend"));
+        assert_eq!(parse_pagesize("50").unwrap(), 50);
+        assert!(parse_pagesize("20").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

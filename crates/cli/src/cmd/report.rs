@@ -1,0 +1,95 @@
+//! `sofleet report`: the lesson's answers from a records file.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use sofleet_analysis::{Format, Summary, markdown_report, read_frame, write_report};
+
+use crate::args::{ReportArgs, ReportFormat};
+use crate::exit::{CmdResult, Failure};
+
+/// Reads the records, aggregates them, prints the answers; optionally writes
+/// the charts and `report.md`.
+pub fn run(args: ReportArgs) -> CmdResult {
+    let format =
+        Format::from_path_or_err(&args.input).map_err(|e| Failure::Usage(e.to_string()))?;
+    if !args.input.exists() {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{} does not exist (write one with `sofleet crawl --out {}`)",
+            args.input.display(),
+            args.input.display()
+        )));
+    }
+    let frame = read_frame(&args.input, format).map_err(|e| {
+        Failure::Input(anyhow::anyhow!(
+            "{e} — is {} a records file written by `sofleet crawl`?",
+            args.input.display()
+        ))
+    })?;
+    let summary = Summary::from_frame(&frame, args.top as usize)
+        .with_context(|| format!("cannot aggregate {}", args.input.display()))?;
+
+    let mut charts = Vec::new();
+    if let Some(dir) = &args.charts {
+        let files = write_report(&summary, dir)
+            .with_context(|| format!("cannot write the report into {}", dir.display()))?;
+        eprintln!("wrote {}", files.report.display());
+        for chart in &files.charts {
+            eprintln!("wrote {} ({} bars)", chart.path.display(), chart.bars);
+        }
+        charts = files.charts;
+    }
+
+    let text = match args.format {
+        ReportFormat::Table => table(&summary),
+        ReportFormat::Md => markdown_report(&summary, &charts),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&summary).context("cannot encode the summary")?
+        }
+    };
+    println!("{text}");
+    Ok(())
+}
+
+/// The lesson's answers as aligned text tables.
+pub fn table(s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} questions: {} answered, {} unanswered ({:.1} %), {} with an accepted answer ({:.1} %)",
+        s.questions,
+        s.answered,
+        s.unanswered,
+        s.share_unanswered * 100.0,
+        s.with_accepted,
+        s.share_accepted * 100.0
+    );
+    if let Some(best) = &s.most_voted_author {
+        let _ = writeln!(
+            out,
+            "most votes on top answers: {} ({} votes)",
+            best.author, best.votes
+        );
+    }
+    let width = s
+        .authors_by_votes
+        .iter()
+        .map(|a| a.author.chars().count())
+        .chain(s.authors_by_count.iter().map(|a| a.author.chars().count()))
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(out, "\ntop answerers by total top-answer votes");
+    for (rank, a) in s.authors_by_votes.iter().enumerate() {
+        let _ = writeln!(out, "{:>3}. {:<width$}  {:>7}", rank + 1, a.author, a.votes);
+    }
+    let _ = writeln!(out, "\ntop answerers by number of top answers");
+    for (rank, a) in s.authors_by_count.iter().enumerate() {
+        let _ = writeln!(out, "{:>3}. {:<width$}  {:>7}", rank + 1, a.author, a.count);
+    }
+    let _ = writeln!(out, "\nquestions per tag");
+    for t in s.questions_per_tag.iter().take(s.top_n) {
+        let _ = writeln!(out, "     {:<width$}  {:>7}", t.tag, t.questions);
+    }
+    out
+}

@@ -1,0 +1,311 @@
+//! What to crawl ([`CrawlPlan`]) and how politely ([`CrawlConfig`]).
+
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::CrawlError;
+
+/// The listing orders Stack Overflow offers (`?tab=`).
+pub const SORTS: [&str; 4] = ["votes", "newest", "active", "frequent"];
+
+/// The page sizes Stack Overflow offers for tag listings (`&pagesize=`).
+pub const PAGE_SIZES: [u32; 3] = [15, 30, 50];
+
+/// How the crawler behaves towards a site. Serializable, because it travels inside every task
+/// (tasks may run on remote workers).
+///
+/// [`CrawlConfig::default`] gives the polite defaults for the real site: base
+/// `https://stackoverflow.com`, one request per second, two requests in flight, robots.txt obeyed.
+///
+/// ```
+/// let config = sofleet_crawl::CrawlConfig::default();
+/// assert_eq!(config.base_url, "https://stackoverflow.com");
+/// assert_eq!(config.requests_per_second, Some(1.0));
+/// assert!(!config.ignore_robots);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CrawlConfig {
+    /// Scheme and host of the crawled site, e.g. `https://stackoverflow.com`. Only links on this
+    /// host are followed.
+    pub base_url: String,
+    /// The `User-Agent` header: names the crawler and how to reach its operator.
+    pub user_agent: String,
+    /// Per-host request rate; `None` means no rate limit (only for mock sites and benchmarks).
+    pub requests_per_second: Option<f64>,
+    /// Per-host cap on requests (and crawl tasks) in flight at once.
+    pub max_concurrency_per_host: u32,
+    /// Skip robots.txt (rules and `Crawl-delay`). Off by default.
+    pub ignore_robots: bool,
+    /// Directory of the on-disk response cache; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// TCP/TLS connect timeout, milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Total timeout for one request including the body, milliseconds.
+    pub timeout_ms: u64,
+    /// Largest accepted response body, bytes; larger bodies fail with `too_large`.
+    pub max_body_bytes: u64,
+    /// Retry and back-off policy for one URL.
+    pub retry: RetryConfig,
+    /// How long a whole host is paused after a captcha / human-verification page, milliseconds.
+    pub captcha_pause_ms: u64,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            base_url: "https://stackoverflow.com".to_owned(),
+            user_agent: format!(
+                "sofleet/{} (polite Stack Overflow research crawler; obeys robots.txt)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            requests_per_second: Some(1.0),
+            max_concurrency_per_host: 2,
+            ignore_robots: false,
+            cache_dir: None,
+            connect_timeout_ms: 10_000,
+            timeout_ms: 30_000,
+            max_body_bytes: 8 * 1024 * 1024,
+            retry: RetryConfig::default(),
+            captcha_pause_ms: 60_000,
+        }
+    }
+}
+
+/// Retry policy of the fetcher: exponential back-off with jitter for connect errors, timeouts,
+/// 5xx, 429 (where `Retry-After` wins when present) and captcha pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetryConfig {
+    /// Attempts per URL for errors (connect, timeout, 5xx, truncated body), the first included
+    /// (at least 1). Refusals that tell the crawler to wait (429, captcha, 503 with
+    /// `Retry-After`) have a budget of twice this many, counted separately.
+    pub max_attempts: u32,
+    /// First back-off delay, milliseconds.
+    pub initial_backoff_ms: u64,
+    /// Largest back-off delay, milliseconds.
+    pub max_backoff_ms: u64,
+    /// Longest `Retry-After` the crawler is willing to wait, milliseconds; a longer one fails the
+    /// URL as `rate_limited` instead of stalling the crawl.
+    pub max_retry_after_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 5,
+            initial_backoff_ms: 500,
+            max_backoff_ms: 30_000,
+            max_retry_after_ms: 600_000,
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The back-off before retry number `retry` (1 = first retry), before jitter:
+    /// `initial * 2^(retry-1)`, capped at `max_backoff_ms`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let retry = sofleet_crawl::RetryConfig { initial_backoff_ms: 100, max_backoff_ms: 350, ..Default::default() };
+    /// assert_eq!(retry.backoff(1), Duration::from_millis(100));
+    /// assert_eq!(retry.backoff(2), Duration::from_millis(200));
+    /// assert_eq!(retry.backoff(3), Duration::from_millis(350));
+    /// ```
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = retry.saturating_sub(1).min(30);
+        let ms = self.initial_backoff_ms.saturating_mul(1u64 << exp);
+        Duration::from_millis(ms.min(self.max_backoff_ms))
+    }
+}
+
+impl CrawlConfig {
+    /// A configuration for a local (mock) site: no rate limit, robots obeyed, fast timeouts and
+    /// back-offs, short captcha pause.
+    ///
+    /// ```
+    /// let config = sofleet_crawl::CrawlConfig::for_local_site("http://127.0.0.1:8080");
+    /// assert_eq!(config.requests_per_second, None);
+    /// ```
+    pub fn for_local_site(base_url: &str) -> CrawlConfig {
+        CrawlConfig {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            requests_per_second: None,
+            max_concurrency_per_host: 8,
+            connect_timeout_ms: 2_000,
+            timeout_ms: 10_000,
+            retry: RetryConfig {
+                max_attempts: 5,
+                initial_backoff_ms: 20,
+                max_backoff_ms: 500,
+                max_retry_after_ms: 30_000,
+            },
+            captcha_pause_ms: 300,
+            ..CrawlConfig::default()
+        }
+    }
+
+    /// Checks the configuration and returns the parsed base URL.
+    ///
+    /// # Errors
+    /// [`CrawlError::InvalidConfig`] naming the field and what to do.
+    pub fn validate(&self) -> Result<Url, CrawlError> {
+        let invalid =
+            |field: &'static str, message: String| CrawlError::InvalidConfig { field, message };
+        let url = Url::parse(&self.base_url).map_err(|e| {
+            invalid(
+                "base_url",
+                format!(
+                    "{:?} is not an absolute URL ({e}); use e.g. https://stackoverflow.com",
+                    self.base_url
+                ),
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(invalid(
+                "base_url",
+                format!("{:?} must be an http(s) URL with a host", self.base_url),
+            ));
+        }
+        if let Some(rate) = self.requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(invalid(
+                "requests_per_second",
+                format!("{rate} must be a positive number (or unset for no limit)"),
+            ));
+        }
+        if self.max_concurrency_per_host == 0 {
+            return Err(invalid(
+                "max_concurrency_per_host",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(invalid(
+                "retry.max_attempts",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if self.timeout_ms == 0 || self.connect_timeout_ms == 0 {
+            return Err(invalid(
+                "timeout_ms",
+                "timeouts must be positive".to_owned(),
+            ));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(invalid("max_body_bytes", "must be positive".to_owned()));
+        }
+        if self.user_agent.trim().is_empty() {
+            return Err(invalid("user_agent", "must name the crawler".to_owned()));
+        }
+        Ok(url)
+    }
+
+    /// The robots.txt product token: the user agent up to the first `/` or space.
+    pub fn robots_agent(&self) -> &str {
+        let ua = self.user_agent.trim();
+        ua.split(['/', ' ']).next().unwrap_or(ua)
+    }
+
+    /// A stable digest of the whole configuration (used in task keys).
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        blake3::hash(&json).to_hex()[..16].to_owned()
+    }
+}
+
+/// What to crawl: tag listings in one order, a range of pages each, then every question linked.
+///
+/// ```
+/// let plan = sofleet_crawl::CrawlPlan::new(["dask"], "votes", 1..=2);
+/// assert_eq!(plan.pagesize, 15);
+/// assert!(plan.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrawlPlan {
+    /// Tags whose listings are crawled (`/questions/tagged/{tag}`).
+    pub tags: Vec<String>,
+    /// Listing order: one of [`SORTS`].
+    pub sort: String,
+    /// Listing pages to fetch per tag (1-based, inclusive).
+    pub pages: RangeInclusive<u32>,
+    /// Questions per listing page: one of [`PAGE_SIZES`].
+    pub pagesize: u32,
+}
+
+impl CrawlPlan {
+    /// A plan with the default page size (15).
+    pub fn new<S: Into<String>>(
+        tags: impl IntoIterator<Item = S>,
+        sort: &str,
+        pages: RangeInclusive<u32>,
+    ) -> CrawlPlan {
+        CrawlPlan {
+            tags: tags.into_iter().map(Into::into).collect(),
+            sort: sort.to_owned(),
+            pages,
+            pagesize: 15,
+        }
+    }
+
+    /// Checks the plan.
+    ///
+    /// # Errors
+    /// [`CrawlError::InvalidPlan`] saying what is wrong and what is accepted.
+    pub fn validate(&self) -> Result<(), CrawlError> {
+        let invalid = |message: String| CrawlError::InvalidPlan { message };
+        if self.tags.is_empty() {
+            return Err(invalid(
+                "no tags given: name at least one tag, e.g. dask".to_owned(),
+            ));
+        }
+        for tag in &self.tags {
+            if tag.trim().is_empty() || tag.contains('/') || tag.contains(char::is_whitespace) {
+                return Err(invalid(format!(
+                    "tag {tag:?} is not a Stack Overflow tag (no spaces or slashes)"
+                )));
+            }
+        }
+        if !SORTS.contains(&self.sort.as_str()) {
+            return Err(invalid(format!(
+                "sort {:?} is not one of {SORTS:?}",
+                self.sort
+            )));
+        }
+        if *self.pages.start() == 0 || self.pages.is_empty() {
+            return Err(invalid(format!(
+                "page range {}..={} must be non-empty and start at 1 or later",
+                self.pages.start(),
+                self.pages.end()
+            )));
+        }
+        if !PAGE_SIZES.contains(&self.pagesize) {
+            return Err(invalid(format!(
+                "pagesize {} is not one of {PAGE_SIZES:?}",
+                self.pagesize
+            )));
+        }
+        Ok(())
+    }
+
+    /// The listing URL of one tag and page on `base`.
+    pub fn listing_url(&self, base: &Url, tag: &str, page: u32) -> Url {
+        let mut url = base.clone();
+        url.set_path("");
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.clear().extend(["questions", "tagged", tag]);
+        }
+        url.set_query(None);
+        url.query_pairs_mut()
+            .append_pair("tab", &self.sort)
+            .append_pair("page", &page.to_string())
+            .append_pair("pagesize", &self.pagesize.to_string());
+        url
+    }
+}

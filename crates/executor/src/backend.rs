@@ -1,0 +1,390 @@
+// BACKEND-API-STABLE
+//! The [`Backend`] trait and the type-erased job envelope it executes.
+//!
+//! The [`Client`](crate::Client) owns all scheduling: keys and deduplication, dependencies,
+//! retries and backoff, resource limits, cancellation, reference counting and events. A backend
+//! only **executes ready jobs** and reports back through a [`CompletionSink`]:
+//!
+//! 1. [`Backend::attach`] is called once, by [`Client::new`](crate::Client::new), with the sink.
+//! 2. [`Backend::dispatch`] hands over a batch of [`Job`]s whose dependencies are all finished.
+//!    It must not block: enqueue (or spawn) and return. A remote backend may buffer and pipeline
+//!    the jobs however it likes.
+//! 3. For every job the backend calls [`CompletionSink::started`] when the job begins running
+//!    (optional, but it drives [`TaskStatus::Running`](crate::TaskStatus) and `Started` events)
+//!    and **exactly once** [`CompletionSink::completed`] with a [`JobOutcome`]; reports for a job
+//!    the client no longer waits for are ignored, so reporting twice is harmless.
+//! 4. [`Backend::cancel`] asks, best effort, that a dispatched job be abandoned; the backend
+//!    still reports it (usually [`JobOutcome::Cancelled`]).
+//!
+//! # Wire format
+//!
+//! A job's [`Job::payload`] is the **serde_json** encoding of the task struct, inputs and outputs
+//! are serde_json too ([`JobValue::Bytes`]). In-process backends skip serialisation: a job carries
+//! a [`LocalRunner`] holding the typed task, and values travel as [`JobValue::Local`]. A backend
+//! that returns `false` from [`Backend::runs_in_process`] always gets `payload: Some(..)` and
+//! `local: None` (closure tasks excepted: they have no payload and must be rejected with
+//! [`JobOutcome::BackendError`]). A worker runs a serialised job with
+//! [`TaskRegistry::run_serialized`] or simply [`run_job`].
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::key::{TaskKey, TaskName};
+use crate::task::{ErasedValue, TaskContext, TaskError, TaskRegistry};
+
+/// Identifies one dispatch of one job (a retry is a new dispatch with a new id). Opaque to
+/// backends: report results with the id the job came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job#{}", self.0)
+    }
+}
+
+/// A task output or dependency input: either an in-process value (no serialisation) or
+/// serde_json bytes (from or for another process). Cheap to clone.
+#[derive(Clone)]
+pub enum JobValue {
+    /// A value living in this process.
+    Local(Arc<dyn ErasedValue>),
+    /// serde_json bytes.
+    Bytes(Arc<[u8]>),
+}
+
+impl fmt::Debug for JobValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobValue::Local(v) => write!(f, "JobValue::Local({})", v.type_name()),
+            JobValue::Bytes(b) => write!(f, "JobValue::Bytes({} bytes)", b.len()),
+        }
+    }
+}
+
+impl JobValue {
+    /// Wraps a serialisable value for in-process hand-over.
+    pub fn local<T: Serialize + Send + Sync + 'static>(value: T) -> Self {
+        JobValue::Local(Arc::new(crate::task::SerValue(value)))
+    }
+
+    /// Wraps a local-only value (cannot be serialised, e.g. a closure's output).
+    pub fn local_only<T: Send + Sync + 'static>(value: T) -> Self {
+        JobValue::Local(Arc::new(crate::task::LocalValue(value)))
+    }
+
+    /// serde_json bytes of the value (serialising a local value if needed).
+    pub fn to_bytes(&self) -> Result<Arc<[u8]>, String> {
+        match self {
+            JobValue::Local(v) => v.to_json().map(Arc::from),
+            JobValue::Bytes(b) => Ok(b.clone()),
+        }
+    }
+
+    /// Reads the value as a `U`: downcast and clone for a local value, deserialise for bytes.
+    pub fn get<U: DeserializeOwned + Clone + 'static>(&self) -> Result<U, String> {
+        match self {
+            JobValue::Local(v) => v.as_any().downcast_ref::<U>().cloned().ok_or_else(|| {
+                format!(
+                    "value has type {}, expected {}",
+                    v.type_name(),
+                    std::any::type_name::<U>()
+                )
+            }),
+            JobValue::Bytes(b) => serde_json::from_slice(b).map_err(|e| {
+                format!(
+                    "cannot deserialise value as {}: {e}",
+                    std::any::type_name::<U>()
+                )
+            }),
+        }
+    }
+
+    /// Reads a local value as a `U` by downcast only (local-only values have no bytes form).
+    pub fn get_local<U: Clone + 'static>(&self) -> Result<U, String> {
+        match self {
+            JobValue::Local(v) => v.as_any().downcast_ref::<U>().cloned().ok_or_else(|| {
+                format!(
+                    "value has type {}, expected {}",
+                    v.type_name(),
+                    std::any::type_name::<U>()
+                )
+            }),
+            JobValue::Bytes(_) => Err(format!(
+                "value arrived serialised but {} is a local-only type",
+                std::any::type_name::<U>()
+            )),
+        }
+    }
+}
+
+/// Async runner future type of a [`LocalRunner::Async`].
+pub type RunnerFuture = BoxFuture<'static, Result<JobValue, TaskError>>;
+
+/// In-process code for a job, skipping serialisation. Only present when the backend
+/// [`runs_in_process`](Backend::runs_in_process).
+pub enum LocalRunner {
+    /// An async task ([`Task::run`](crate::Task::run)).
+    Async(Box<dyn FnOnce(TaskContext) -> RunnerFuture + Send>),
+    /// A blocking closure ([`Client::submit_fn`](crate::Client::submit_fn)); async backends
+    /// should run it on a blocking thread.
+    Blocking(Box<dyn FnOnce(TaskContext) -> Result<JobValue, TaskError> + Send>),
+}
+
+impl fmt::Debug for LocalRunner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalRunner::Async(_) => f.write_str("LocalRunner::Async"),
+            LocalRunner::Blocking(_) => f.write_str("LocalRunner::Blocking"),
+        }
+    }
+}
+
+/// The envelope of one ready job handed to a [`Backend`].
+#[derive(Debug)]
+pub struct Job {
+    /// Dispatch id; report results with it.
+    pub id: JobId,
+    /// Task key.
+    pub key: TaskKey,
+    /// Task type name (registry lookup).
+    pub name: TaskName,
+    /// Task type version (registry lookup).
+    pub version: u32,
+    /// Attempt number (0 first, 1 first retry, ...).
+    pub attempt: u32,
+    /// serde_json of the task struct. `None` only for closure tasks, or for in-process backends
+    /// when the client did not need the bytes (the job then has a `local` runner).
+    pub payload: Option<Arc<[u8]>>,
+    /// Outputs of the job's dependencies, in the order given to `submit_after`.
+    pub inputs: Vec<JobValue>,
+    /// In-process runner (in-process backends only).
+    pub local: Option<LocalRunner>,
+}
+
+impl Job {
+    /// Whether the job is a blocking closure (run it where blocking is allowed).
+    pub fn is_blocking(&self) -> bool {
+        matches!(self.local, Some(LocalRunner::Blocking(_)))
+    }
+
+    /// Dependency inputs converted to serde_json bytes, for sending to another process.
+    pub fn inputs_as_bytes(&self) -> Result<Vec<Arc<[u8]>>, String> {
+        self.inputs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.to_bytes()
+                    .map_err(|e| format!("input {i} of task {}: {e}", self.key))
+            })
+            .collect()
+    }
+}
+
+/// How one job ended.
+#[derive(Debug, Clone)]
+pub enum JobOutcome {
+    /// The task returned a value.
+    Success(JobValue),
+    /// The task returned an error (the client retries it if retryable and allowed).
+    Failed(TaskError),
+    /// The task panicked; the message is the panic payload.
+    Panicked(String),
+    /// The backend could not run the job (unknown task type, worker lost too often, ...).
+    BackendError(String),
+    /// The job was abandoned after [`Backend::cancel`].
+    Cancelled,
+}
+
+/// Receives job reports from a backend. Implemented by the client's scheduler.
+pub trait JobListener: Send + Sync + 'static {
+    /// A job began running.
+    fn started(&self, id: JobId);
+    /// A job ended.
+    fn completed(&self, id: JobId, outcome: JobOutcome);
+    /// A job began and ended at once (e.g. it finished on its first poll): same as
+    /// [`started`](JobListener::started) then [`completed`](JobListener::completed), in one step.
+    fn started_and_completed(&self, id: JobId, outcome: JobOutcome) {
+        self.started(id);
+        self.completed(id, outcome);
+    }
+}
+
+/// The handle a backend reports through. Cheap to clone, usable from any thread; it does not
+/// keep the client alive (reports after the client is gone are dropped).
+#[derive(Clone)]
+pub struct CompletionSink {
+    inner: Arc<dyn JobListener>,
+}
+
+impl fmt::Debug for CompletionSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CompletionSink")
+    }
+}
+
+impl CompletionSink {
+    /// Wraps a listener.
+    pub fn new(listener: Arc<dyn JobListener>) -> Self {
+        CompletionSink { inner: listener }
+    }
+
+    /// Reports that job `id` began running.
+    pub fn started(&self, id: JobId) {
+        self.inner.started(id)
+    }
+
+    /// Reports how job `id` ended.
+    pub fn completed(&self, id: JobId, outcome: JobOutcome) {
+        self.inner.completed(id, outcome)
+    }
+
+    /// Reports that job `id` began and ended at once (cheaper than `started` + `completed`).
+    pub fn started_and_completed(&self, id: JobId, outcome: JobOutcome) {
+        self.inner.started_and_completed(id, outcome)
+    }
+
+    /// Reports many ended jobs (e.g. a pipelined batch from a remote backend).
+    pub fn completed_many(&self, outcomes: impl IntoIterator<Item = (JobId, JobOutcome)>) {
+        for (id, o) in outcomes {
+            self.inner.completed(id, o)
+        }
+    }
+}
+
+/// An error of a backend as a whole (not of one job).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("backend error{}: {message}", key.as_ref().map(|k| format!(" on task {k}")).unwrap_or_default())]
+pub struct BackendError {
+    /// The task concerned, if any.
+    pub key: Option<TaskKey>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl BackendError {
+    /// A backend error not tied to one task.
+    pub fn new(message: impl Into<String>) -> Self {
+        BackendError {
+            key: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Executes ready jobs for a [`Client`](crate::Client). Object-safe; see the
+/// [module docs](crate::backend) for the protocol.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Short name for logs ("threads", "tokio", "redis").
+    fn name(&self) -> &str;
+
+    /// Whether jobs run in this process. If `true` the client attaches [`LocalRunner`]s and
+    /// passes values as [`JobValue::Local`]; if `false` it always provides payload bytes.
+    fn runs_in_process(&self) -> bool {
+        true
+    }
+
+    /// Called once by [`Client::new`](crate::Client::new) before any dispatch.
+    fn attach(&self, sink: CompletionSink);
+
+    /// Hands over ready jobs. Must not block; must eventually report every job to the sink.
+    fn dispatch(&self, jobs: Vec<Job>);
+
+    /// Best-effort request to abandon a dispatched job.
+    fn cancel(&self, id: JobId) {
+        let _ = id;
+    }
+
+    /// Checks the backend can run jobs (e.g. a remote connection is up).
+    async fn ready(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    /// Stops accepting work and releases resources; jobs already dispatched may be dropped.
+    async fn shutdown(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+/// Extracts a readable message from a panic payload.
+pub fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "task panicked with a non-string payload".to_string()
+    }
+}
+
+/// Runs a job in the current thread/runtime and turns every ending (value, error, panic,
+/// missing runner) into a [`JobOutcome`]. Uses the job's [`LocalRunner`] if any, otherwise the
+/// `registry` with the serialised payload. A [`LocalRunner::Blocking`] job runs inline, so call
+/// this where blocking is allowed for such jobs (see [`Job::is_blocking`]).
+pub fn run_job(job: Job, registry: Option<&TaskRegistry>) -> BoxFuture<'static, JobOutcome> {
+    let Job {
+        key,
+        name,
+        version,
+        attempt,
+        payload,
+        inputs,
+        local,
+        ..
+    } = job;
+    let ctx = TaskContext::new(key.clone(), attempt, inputs);
+    match local {
+        Some(LocalRunner::Async(f)) => {
+            std::panic::AssertUnwindSafe(async move { f(ctx).await })
+                .catch_unwind()
+                .map(|r| match r {
+                    Ok(Ok(v)) => JobOutcome::Success(v),
+                    Ok(Err(e)) => JobOutcome::Failed(e),
+                    Err(p) => JobOutcome::Panicked(panic_message(&*p)),
+                })
+                .boxed()
+        }
+        Some(LocalRunner::Blocking(f)) => {
+            let out = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(ctx))) {
+                Ok(Ok(v)) => JobOutcome::Success(v),
+                Ok(Err(e)) => JobOutcome::Failed(e),
+                Err(p) => JobOutcome::Panicked(panic_message(&*p)),
+            };
+            futures::future::ready(out).boxed()
+        }
+        None => match (payload, registry) {
+            (Some(p), Some(reg)) => reg.run_serialized(&name, version, ctx, &p),
+            (None, _) => futures::future::ready(JobOutcome::BackendError(format!(
+                "task {key} ({name}) is a local closure task and cannot run on this backend"
+            )))
+            .boxed(),
+            (Some(_), None) => futures::future::ready(JobOutcome::BackendError(format!(
+                "task {key} ({name} v{version}) arrived without an in-process runner and this backend has no TaskRegistry"
+            )))
+            .boxed(),
+        },
+    }
+}
+
+/// [`run_job`] without boxing the returned future (for this crate's backends).
+pub(crate) async fn run_job_inline(job: Job, registry: Option<&TaskRegistry>) -> JobOutcome {
+    match job.local {
+        Some(LocalRunner::Async(f)) => {
+            let ctx = TaskContext::new(job.key, job.attempt, job.inputs);
+            match std::panic::AssertUnwindSafe(f(ctx)).catch_unwind().await {
+                Ok(Ok(v)) => JobOutcome::Success(v),
+                Ok(Err(e)) => JobOutcome::Failed(e),
+                Err(p) => JobOutcome::Panicked(panic_message(&*p)),
+            }
+        }
+        _ => run_job(job, registry).await,
+    }
+}

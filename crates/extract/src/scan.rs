@@ -1,0 +1,404 @@
+//! Cheap byte scans over the raw document, done before (or instead of)
+//! building a DOM: page-kind markers, truncation, and cutting the document
+//! down to the region the extractor reads.
+
+/// Which kind of content the raw markup announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Markers {
+    Question,
+    Listing,
+    None,
+}
+
+/// Finds `needle` in `hay` starting at `from`.
+pub(crate) fn find_from(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    hay.get(from..)?.find(needle).map(|i| i + from)
+}
+
+/// Looks for the markup hooks of a question or listing page. The hooks are
+/// attribute values, present in every era, never English words.
+pub(crate) fn content_markers(doc: &str) -> Markers {
+    let question = doc.contains("id=\"question-header\"")
+        || doc.contains("data-questionid=")
+        || doc.contains("id=\"question\"");
+    if question {
+        return Markers::Question;
+    }
+    if doc.contains("question-summary") || doc.contains("s-post-summary") {
+        return Markers::Listing;
+    }
+    Markers::None
+}
+
+/// The last `n` bytes of `s`, cut at a char boundary.
+fn tail(s: &str, n: usize) -> &str {
+    let mut start = s.len().saturating_sub(n);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
+
+/// True when the document ends without its closing `</body>` / `</html>`:
+/// it was cut off in transfer or while saving.
+pub(crate) fn is_truncated(doc: &str) -> bool {
+    let t = tail(doc, 16 * 1024).to_ascii_lowercase();
+    !(t.contains("</html") || t.contains("</body"))
+}
+
+/// The start of the tag that contains the attribute occurrence at `at`,
+/// provided `at` really lies inside a start tag (no `>` between).
+fn tag_start(doc: &str, at: usize) -> Option<usize> {
+    let lt = doc[..at].rfind('<')?;
+    if doc[lt..at].contains('>') {
+        return None;
+    }
+    Some(lt)
+}
+
+/// Finds the start of the first tag carrying `id="<id>"` (either quote style).
+fn find_id_tag(doc: &str, id: &str, from: usize) -> Option<usize> {
+    let dq = format!("id=\"{id}\"");
+    let sq = format!("id='{id}'");
+    let a = find_from(doc, &dq, from);
+    let b = find_from(doc, &sq, from);
+    let at = match (a, b) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) => a,
+        (None, Some(b)) => b,
+        (None, None) => return None,
+    };
+    tag_start(doc, at)
+}
+
+/// Elements whose whole content is never part of a record: scripts,
+/// styles, icons, buttons (vote / follow / bookmark controls).
+const NOISE: [&str; 4] = ["script", "style", "svg", "button"];
+
+/// Classes of `<div>`s / `<ul>`s / `<form>`s whose whole subtree is never
+/// part of a record: post menus, comment threads, ads, the answer form.
+const NOISE_CLASSES: [&str; 8] = [
+    "js-post-menu",
+    "post-menu",
+    "comments",
+    "comments-list",
+    "js-post-comments-component",
+    "js-zone-container",
+    "everyonelovesstackoverflow",
+    "post-form",
+];
+
+/// A single left-to-right pass that drops noise elements. Searches that
+/// fail (an element never closed) are remembered, so hostile input cannot
+/// make the pass quadratic.
+struct Stripper<'a> {
+    src: &'a str,
+    /// No `>` exists at or after this position.
+    no_gt_from: usize,
+    /// Names whose end tag was searched for and is missing from here on.
+    unclosed: Vec<&'static str>,
+}
+
+impl<'a> Stripper<'a> {
+    fn find_gt(&mut self, from: usize) -> Option<usize> {
+        if from >= self.no_gt_from {
+            return None;
+        }
+        let r = find_from(self.src, ">", from);
+        if r.is_none() {
+            self.no_gt_from = from;
+        }
+        r
+    }
+
+    /// End (past `>`) of the first `</name` at or after `from`.
+    fn end_tag(&mut self, name: &'static str, from: usize) -> Option<usize> {
+        if self.unclosed.contains(&name) {
+            return None;
+        }
+        let Some(at) = find_from(self.src, &format!("</{name}"), from) else {
+            self.unclosed.push(name);
+            return None;
+        };
+        self.find_gt(at).map(|g| g + 1)
+    }
+
+    /// End of the element `name` whose start tag ends at `gt`, counting
+    /// nested elements of the same name.
+    fn balanced_end(&mut self, name: &'static str, gt: usize) -> Option<usize> {
+        if self.unclosed.contains(&name) {
+            return None;
+        }
+        let open = format!("<{name}");
+        let close = format!("</{name}");
+        let mut depth = 1usize;
+        let mut pos = gt;
+        loop {
+            let next_close = find_from(self.src, &close, pos);
+            let Some(c) = next_close else {
+                self.unclosed.push(name);
+                return None;
+            };
+            // Opens of the same element before that close nest one deeper.
+            let mut o = pos;
+            while let Some(oi) = find_from(&self.src[..c], &open, o) {
+                let after = self.src.as_bytes().get(oi + open.len()).copied();
+                if matches!(after, Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')) {
+                    depth += 1;
+                }
+                o = oi + open.len();
+            }
+            depth -= 1;
+            pos = c + close.len();
+            if depth == 0 {
+                return self.find_gt(pos).map(|g| g + 1);
+            }
+        }
+    }
+
+    /// If an element to leave out starts at `lt` (a `<`), where it ends.
+    fn noise_end(&mut self, lt: usize) -> Option<usize> {
+        let b = self.src.as_bytes();
+        let rest = &b[lt + 1..];
+        let name_len = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let after = rest.get(name_len).copied();
+        if name_len == 0 || !matches!(after, Some(b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/')) {
+            return None;
+        }
+        let name = &rest[..name_len];
+        if let Some(n) = NOISE.iter().find(|n| n.as_bytes() == name).copied() {
+            return self.end_tag(n, lt + 1 + name_len);
+        }
+        let container: &'static str = match name {
+            b"div" => "div",
+            b"ul" => "ul",
+            b"form" => "form",
+            _ => return None,
+        };
+        let gt = self.find_gt(lt)?;
+        let tag = &self.src[lt..gt];
+        let class = tag
+            .find("class=\"")
+            .map(|i| &tag[i + 7..])
+            .and_then(|c| c.split('"').next())
+            .unwrap_or("");
+        let is_form = container == "form" && tag.contains("id=\"post-form\"");
+        if !is_form && !class.split_ascii_whitespace().any(|c| NOISE_CLASSES.contains(&c)) {
+            return None;
+        }
+        self.balanced_end(container, gt + 1)
+    }
+}
+
+/// Appends `src` to `out`, leaving out the elements listed in [`NOISE`] and
+/// [`NOISE_CLASSES`]. An element without an end tag is kept as it is.
+fn push_without_noise(out: &mut String, src: &str) {
+    let mut st = Stripper {
+        src,
+        no_gt_from: usize::MAX,
+        unclosed: Vec::new(),
+    };
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = src.get(i..).and_then(|r| r.find('<')) {
+        let lt = i + off;
+        match st.noise_end(lt) {
+            Some(end) => {
+                out.push_str(&src[copied..lt]);
+                copied = end;
+                i = end;
+            }
+            None => i = lt + 1,
+        }
+    }
+    out.push_str(&src[copied.min(src.len())..]);
+}
+
+/// Cuts a page down to what the extractor reads: the `<head>` (without
+/// scripts and styles), the `<body>` start tag and the main content region
+/// (from the question header or main bar up to the sidebar), again without
+/// scripts, styles and icons. Returns `None` when the markers are not found
+/// in the expected order; the caller then parses the full document.
+pub(crate) fn cut_to_content(doc: &str, markers: Markers) -> Option<String> {
+    let head_end = doc.find("</head>")?;
+    let body_start = find_from(doc, "<body", head_end)?;
+    let body_tag_end = find_from(doc, ">", body_start)? + 1;
+    let start = match markers {
+        Markers::Question => find_id_tag(doc, "question-header", body_tag_end)
+            .or_else(|| find_id_tag(doc, "mainbar", body_tag_end))?,
+        Markers::Listing => find_id_tag(doc, "mainbar", body_tag_end)?,
+        Markers::None => return None,
+    };
+    let end = find_id_tag(doc, "sidebar", start).unwrap_or(doc.len());
+    let mut out = String::with_capacity((head_end + end - start) / 2 + 64);
+    push_without_noise(&mut out, &doc[..head_end]);
+    out.push_str("</head>");
+    out.push_str(&doc[body_start..body_tag_end]);
+    push_without_noise(&mut out, &doc[start..end]);
+    out.push_str("</body></html>");
+    Some(out)
+}
+
+/// Elements that never hold children (no end tag).
+const VOID: [&str; 16] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
+    "param", "source", "track", "wbr", "frame",
+];
+/// Elements whose end tag is optional: the parser closes them implicitly, so
+/// a run of them does not nest.
+const OPTIONAL_END: [&str; 19] = [
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
+    "colgroup", "caption", "rb", "rt", "rtc", "rp", "html",
+];
+/// Elements whose content is raw text (no tags inside).
+const RAW_TEXT: [&str; 5] = ["script", "style", "textarea", "title", "xmp"];
+
+/// An upper estimate of how deep the tree builder will nest elements: start
+/// tags of elements that must be closed explicitly, minus end tags, at its
+/// highest point. Linear in the document size.
+///
+/// The HTML tree builder does work proportional to the depth of its open
+/// element stack for many tokens, so a document nested thousands of levels
+/// deep (never a real page: Stack Overflow pages stay below ~60) would take
+/// quadratic time. Callers refuse such input before building a DOM.
+pub(crate) fn max_nesting(doc: &str) -> usize {
+    let b = doc.as_bytes();
+    let mut i = 0;
+    let mut depth: usize = 0;
+    let mut max = 0;
+    // Inside <svg>/<math> (foreign content) `/>` closes an element; in HTML
+    // it does not. The depth at which foreign content started:
+    let mut foreign_floor: Option<usize> = None;
+    while let Some(off) = doc.get(i..).and_then(|r| r.find('<')) {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find_from(doc, "-->", i).map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let name_start = if closing { i + 1 } else { i };
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
+            .count();
+        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = doc[name_start..name_start + name_len].to_ascii_lowercase();
+        // End of the tag. A `>` inside a quoted attribute value ends it
+        // early; what follows is then read as text or more tags, which can
+        // only raise the estimate.
+        let j = find_from(doc, ">", name_start + name_len).unwrap_or(b.len());
+        let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
+        i = (j + 1).min(b.len());
+        let name = name.as_str();
+        if VOID.contains(&name) || OPTIONAL_END.contains(&name) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+            if foreign_floor.is_some_and(|f| depth <= f) {
+                foreign_floor = None;
+            }
+            continue;
+        }
+        if RAW_TEXT.contains(&name) {
+            // Raw text ends at the first matching end tag (any case).
+            let mut k = i;
+            i = b.len();
+            while let Some(e) = find_from(doc, "</", k) {
+                let candidate = &b[e + 2..(e + 2 + name.len()).min(b.len())];
+                if candidate.eq_ignore_ascii_case(name.as_bytes()) {
+                    i = e;
+                    break;
+                }
+                k = e + 2;
+            }
+            continue;
+        }
+        let foreign_root = name == "svg" || name == "math";
+        if self_closing && (foreign_root || foreign_floor.is_some()) {
+            continue;
+        }
+        if foreign_root && foreign_floor.is_none() {
+            foreign_floor = Some(depth);
+        }
+        depth += 1;
+        max = max.max(depth);
+    }
+    max
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn nesting_estimate() {
+        assert_eq!(max_nesting("<div><p>a<p>b<span>c</span></div>"), 2);
+        assert_eq!(max_nesting("<div><br><img src=x><svg><path/></svg></div>"), 2);
+        assert_eq!(max_nesting("<script>if (a <div> b) {}</script><div></div>"), 1);
+        assert_eq!(max_nesting(&"<b>".repeat(5000)), 5000);
+        // `/>` does not close HTML elements, only foreign ones.
+        assert_eq!(max_nesting(&"<div/>".repeat(300)), 300);
+        assert_eq!(max_nesting(&"<svg><path/></svg><path/>".repeat(300)), 300);
+        assert_eq!(max_nesting("<!-- <div><div> --><a title=\"x>y\">z</a>"), 1);
+        assert_eq!(max_nesting("<a title=\"<div>\">z</a>"), 1);
+    }
+
+    use super::*;
+
+    #[test]
+    fn noise_is_removed_but_text_kept() {
+        let mut out = String::new();
+        push_without_noise(
+            &mut out,
+            "a<script>x</script>b<style type=\"t\">y</style>c<svg><path/></svg>d<scripted>e\
+             <button class=\"v\"><svg></svg></button>f<ul class=\"comments-list\"><li>c</li></ul>g<ul><li>h</li></ul>\
+             <div class=\"x js-post-menu\"><div>m</div><div><div>n</div></div></div>i<div class=\"post-text\">j</div>",
+        );
+        assert_eq!(out, "abcd<scripted>efg<ul><li>h</li></ul>i<div class=\"post-text\">j</div>");
+    }
+
+    #[test]
+    fn unclosed_noise_is_kept_and_scanned_once() {
+        let mut out = String::new();
+        let doc = "<div class=\"comments\"><div>".repeat(2000);
+        push_without_noise(&mut out, &doc);
+        assert_eq!(out, doc);
+    }
+
+    #[test]
+    fn unterminated_script_keeps_the_rest() {
+        let mut out = String::new();
+        push_without_noise(&mut out, "a<script>never closed");
+        assert_eq!(out, "a<script>never closed");
+    }
+
+    #[test]
+    fn cut_keeps_head_and_content_region() {
+        let doc = "<html><head><title>T</title><script>s</script></head><body class=\"k\">\
+                   <div id=\"top\">nav</div><div id=\"question-header\">Q</div><div>body</div>\
+                   <div id=\"sidebar\">side</div></body></html>";
+        let cut = cut_to_content(doc, Markers::Question).unwrap();
+        assert_eq!(
+            cut,
+            "<html><head><title>T</title></head><body class=\"k\"><div id=\"question-header\">Q</div><div>body</div></body></html>"
+        );
+    }
+
+    #[test]
+    fn id_inside_text_is_not_a_tag() {
+        let doc = "<html><head></head><body><p>id=\"mainbar\" > </p></body></html>";
+        assert_eq!(cut_to_content(doc, Markers::Listing), None);
+    }
+
+    #[test]
+    fn truncation_is_detected_from_the_tail() {
+        assert!(is_truncated("<html><body><div>"));
+        assert!(!is_truncated("<html><body></body></html>\n"));
+    }
+}
