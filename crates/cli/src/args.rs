@@ -55,9 +55,12 @@ pub enum Command {
         sofleet extract saved/*.html > records.jsonl")]
     Extract(ExtractArgs),
     /// Serve the mock Stack Overflow site (the one the tests and the demo use).
-    #[command(name = "mock-site", after_help = "Examples:\n  \
+    #[command(
+        name = "mock-site",
+        after_help = "Examples:\n  \
         sofleet mock-site --port 8080\n  \
-        sofleet mock-site --latency 100ms --rate 5/s")]
+        sofleet mock-site --latency 100ms --rate 5/s"
+    )]
     MockSite(MockSiteArgs),
 }
 
@@ -254,7 +257,9 @@ pub fn parse_page_range(text: &str) -> Result<RangeInclusive<u32>, String> {
         return Err(format!("`{text}` runs backwards; {hint}"));
     }
     if last - first >= 10_000 {
-        return Err(format!("`{text}` is more than 10,000 pages; crawl it in parts"));
+        return Err(format!(
+            "`{text}` is more than 10,000 pages; crawl it in parts"
+        ));
     }
     Ok(first..=last)
 }
@@ -323,7 +328,9 @@ pub fn parse_tag(text: &str) -> Result<String, String> {
 pub fn parse_pagesize(text: &str) -> Result<u32, String> {
     match text.trim().parse::<u32>() {
         Ok(n @ (15 | 30 | 50)) => Ok(n),
-        _ => Err(format!("`{text}` is not a page size Stack Overflow offers; use 15, 30 or 50")),
+        _ => Err(format!(
+            "`{text}` is not a page size Stack Overflow offers; use 15, 30 or 50"
+        )),
     }
 }
 

@@ -9,13 +9,13 @@
 mod args;
 mod cmd;
 mod exit;
+mod progress;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::args::{Cli, Command};
-use crate::exit::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -28,7 +28,14 @@ async fn crawl_into(site: &MockSite, out: &Path, backend: &str) -> Output {
     let mut cmd = sofleet();
     cmd.args(["crawl", "--base-url", &site.base_url()])
         .args(["--tag", "dask", "--tag", "pandas", "--pages", "1-2"])
-        .args(["--backend", backend, "--rate", "200/s", "--concurrency", "8"])
+        .args([
+            "--backend",
+            backend,
+            "--rate",
+            "200/s",
+            "--concurrency",
+            "8",
+        ])
         .arg("--out")
         .arg(out);
     run(cmd).await
@@ -46,7 +53,10 @@ async fn crawl_then_report_writes_records_report_and_charts() {
     assert!(dir.path().join("posts.failures.parquet").exists());
     // Not a terminal: plain progress lines, no escape codes.
     assert!(stderr.contains("progress: listings"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "control codes in non-TTY output: {stderr:?}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "control codes in non-TTY output: {stderr:?}"
+    );
     assert!(stderr.contains("one after another"), "{stderr}");
 
     // The file holds exactly the questions of those listing pages, each once.
@@ -61,16 +71,35 @@ async fn crawl_then_report_writes_records_report_and_charts() {
 
     let charts = dir.path().join("charts");
     let mut cmd = sofleet();
-    cmd.arg("report").arg(&out).args(["--top", "5", "--charts"]).arg(&charts);
+    cmd.arg("report")
+        .arg(&out)
+        .args(["--top", "5", "--charts"])
+        .arg(&charts);
     let output = run(cmd).await;
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "report failed: {}", text(&output.stderr));
-    assert!(stdout.contains("top answerers by total top-answer votes"), "{stdout}");
-    assert!(stdout.contains(&format!("{} questions", expected.len())), "{stdout}");
+    assert!(
+        output.status.success(),
+        "report failed: {}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("top answerers by total top-answer votes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{} questions", expected.len())),
+        "{stdout}"
+    );
     assert!(charts.join("report.md").exists());
     let pngs = std::fs::read_dir(&charts)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
         .count();
     assert!(pngs >= 3, "expected the three charts as PNG, found {pngs}");
 
@@ -87,8 +116,18 @@ async fn threads_backend_gives_the_same_records() {
     let dir = tempfile::tempdir().unwrap();
     let tokio_out = dir.path().join("tokio.jsonl");
     let threads_out = dir.path().join("threads.jsonl");
-    assert!(crawl_into(&site, &tokio_out, "tokio").await.status.success());
-    assert!(crawl_into(&site, &threads_out, "threads").await.status.success());
+    assert!(
+        crawl_into(&site, &tokio_out, "tokio")
+            .await
+            .status
+            .success()
+    );
+    assert!(
+        crawl_into(&site, &threads_out, "threads")
+            .await
+            .status
+            .success()
+    );
     let ids = |path: &Path| {
         let frame =
             sofleet_analysis::read_frame(path, sofleet_analysis::Format::JsonLines).unwrap();
@@ -111,11 +150,27 @@ async fn threads_backend_gives_the_same_records() {
 async fn titles_prints_every_page_title_serial_and_parallel() {
     let site = MockSite::start(MockSiteConfig::default()).await;
     let mut cmd = sofleet();
-    cmd.args(["titles", "--pages", "1-3", "--rate", "100/s", "--base-url", &site.base_url()]);
+    cmd.args([
+        "titles",
+        "--pages",
+        "1-3",
+        "--rate",
+        "100/s",
+        "--base-url",
+        &site.base_url(),
+    ]);
     let output = run(cmd).await;
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "titles failed: {}", text(&output.stderr));
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("page ")).count(), 3, "{stdout}");
+    assert!(
+        output.status.success(),
+        "titles failed: {}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("page ")).count(),
+        3,
+        "{stdout}"
+    );
     assert!(stdout.contains("serial"), "{stdout}");
     assert!(stdout.contains("parallel"), "{stdout}");
 }
@@ -161,12 +216,30 @@ fn extract_prints_one_json_line_per_file_and_flags_unknown_files() {
 #[test]
 fn bad_arguments_are_usage_errors_naming_the_value() {
     for (args, needle) in [
-        (vec!["crawl", "--tag", "two words"], "not a Stack Overflow tag"),
-        (vec!["crawl", "--tag", "dask", "--pages", "5-2"], "backwards"),
-        (vec!["crawl", "--tag", "dask", "--pages", "x"], "not a page number"),
-        (vec!["crawl", "--tag", "dask", "--rate", "fast"], "COUNT/PERIOD"),
-        (vec!["crawl", "--tag", "dask", "--backend", "gpu"], "not a backend"),
-        (vec!["crawl", "--tag", "dask", "--out", "posts.xlsx"], "xlsx"),
+        (
+            vec!["crawl", "--tag", "two words"],
+            "not a Stack Overflow tag",
+        ),
+        (
+            vec!["crawl", "--tag", "dask", "--pages", "5-2"],
+            "backwards",
+        ),
+        (
+            vec!["crawl", "--tag", "dask", "--pages", "x"],
+            "not a page number",
+        ),
+        (
+            vec!["crawl", "--tag", "dask", "--rate", "fast"],
+            "COUNT/PERIOD",
+        ),
+        (
+            vec!["crawl", "--tag", "dask", "--backend", "gpu"],
+            "not a backend",
+        ),
+        (
+            vec!["crawl", "--tag", "dask", "--out", "posts.xlsx"],
+            "xlsx",
+        ),
     ] {
         let output = sofleet().args(&args).output().unwrap();
         let stderr = text(&output.stderr);
@@ -207,7 +280,10 @@ fn unwritable_output_fails_before_crawling() {
         .unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("/nonexistent-folder/posts.parquet"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent-folder/posts.parquet"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -589,7 +589,10 @@ impl Fetcher {
                 let _permit = self.host.in_flight.acquire().await;
                 self.wait_turn().await;
                 StatsCounters::add(&self.stats.requests, 1);
-                self.send_once(url).await
+                let sent = Instant::now();
+                let outcome = self.send_once(url).await;
+                self.stats.requested(sent.elapsed());
+                outcome
             };
             match outcome {
                 Attempt::Done(mut page) => {

@@ -39,6 +39,9 @@ pub struct FetchStats {
     pub cache_hits: u64,
     /// URLs refused because robots.txt disallows them.
     pub robots_disallowed: u64,
+    /// Total time spent in requests (send to end of body), milliseconds, summed over every
+    /// request: what the same requests would have taken one after another.
+    pub request_time_ms: u64,
     /// Total time requests spent waiting for the rate limiter, host pauses (`Retry-After`,
     /// captcha) and back-off, milliseconds (summed over concurrent requests).
     pub rate_limit_wait_ms: u64,
@@ -49,6 +52,11 @@ impl FetchStats {
     pub fn rate_limit_wait(&self) -> Duration {
         Duration::from_millis(self.rate_limit_wait_ms)
     }
+
+    /// Time spent in requests, summed: what they would have taken one after another.
+    pub fn request_time(&self) -> Duration {
+        Duration::from_millis(self.request_time_ms)
+    }
 }
 
 impl fmt::Display for FetchStats {
@@ -57,7 +65,7 @@ impl fmt::Display for FetchStats {
             f,
             "requests {} ({:.1} MB), 2xx {} / 3xx {} / 4xx {} / 5xx {}, 429 {}, captcha {}, \
              transport errors {}, retries {}, cache hits {}, robots-disallowed {}, \
-             waiting on rate limit {:.1} s",
+             waiting on rate limit {:.1} s, time in requests {:.1} s",
             self.requests,
             self.bytes as f64 / 1e6,
             self.status_2xx,
@@ -71,6 +79,7 @@ impl fmt::Display for FetchStats {
             self.cache_hits,
             self.robots_disallowed,
             self.rate_limit_wait_ms as f64 / 1e3,
+            self.request_time_ms as f64 / 1e3,
         )
     }
 }
@@ -91,6 +100,7 @@ pub(crate) struct StatsCounters {
     pub cache_hits: AtomicU64,
     pub robots_disallowed: AtomicU64,
     pub wait_us: AtomicU64,
+    pub request_us: AtomicU64,
 }
 
 impl StatsCounters {
@@ -112,6 +122,10 @@ impl StatsCounters {
         Self::add(&self.wait_us, d.as_micros() as u64);
     }
 
+    pub(crate) fn requested(&self, d: Duration) {
+        Self::add(&self.request_us, d.as_micros() as u64);
+    }
+
     pub(crate) fn snapshot(&self) -> FetchStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         FetchStats {
@@ -128,6 +142,7 @@ impl StatsCounters {
             cache_hits: get(&self.cache_hits),
             robots_disallowed: get(&self.robots_disallowed),
             rate_limit_wait_ms: get(&self.wait_us) / 1000,
+            request_time_ms: get(&self.request_us) / 1000,
         }
     }
 }

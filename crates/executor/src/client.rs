@@ -3,7 +3,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::task::Waker;
 use std::time::Duration;
 
 use futures::channel::mpsc;
@@ -13,7 +12,7 @@ use crate::backend::{
 };
 use crate::error::{CANCELLED_REASON, ExecError, TaskStatus};
 use crate::events::{Event, EventStream};
-use crate::future::{AnyFuture, Cell, Handle, TaskFuture};
+use crate::future::{AnyFuture, Cell, Handle, TaskFuture, Wakers};
 use crate::key::{TaskKey, TaskName};
 use crate::options::{RetryPolicy, SubmitOptions};
 use crate::stream::MapBounded;
@@ -48,50 +47,45 @@ type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 /// Bits of a [`JobId`] that count dispatches of one node; the rest is the node id.
 const DISPATCH_BITS: u32 = 20;
 
-/// Makes the in-process runner of an attempt.
-pub(crate) trait RunnerFactory: Send {
-    fn make(&mut self, payload: Option<&[u8]>) -> Result<LocalRunner, String>;
+/// The in-process runner of a node: the first attempt's runner, made at submission, and (for
+/// typed tasks) a function re-making one from the payload for retries.
+pub(crate) struct Runner {
+    first: Option<LocalRunner>,
+    remake: Option<RemakeFn>,
 }
 
-struct TypedFactory<T: Task>(Option<T>);
+/// Re-makes a typed task's runner from its payload bytes.
+type RemakeFn = fn(&[u8]) -> Result<LocalRunner, String>;
 
-impl<T: Task> RunnerFactory for TypedFactory<T> {
+impl Runner {
     fn make(&mut self, payload: Option<&[u8]>) -> Result<LocalRunner, String> {
-        let task = match self.0.take() {
-            Some(t) => t,
-            None => {
-                let bytes = payload.ok_or_else(|| {
-                    format!("task type {} cannot be re-run without its payload", T::NAME)
-                })?;
-                serde_json::from_slice::<T>(bytes)
-                    .map_err(|e| format!("cannot deserialise task {}: {e}", T::NAME))?
-            }
-        };
-        Ok(LocalRunner::Async(Box::new(move |ctx| {
-            Box::pin(async move { task.run(ctx).await.map(JobValue::local) })
-        })))
+        if let Some(r) = self.first.take() {
+            return Ok(r);
+        }
+        match (self.remake, payload) {
+            (Some(f), Some(p)) => f(p),
+            _ => Err("this task cannot be re-run (closure tasks run at most once)".to_string()),
+        }
     }
 }
 
-type BoxedClosure = Box<dyn FnOnce() -> JobValue + Send>;
+fn typed_runner<T: Task>(task: T) -> LocalRunner {
+    LocalRunner::Async(Box::new(move |ctx| {
+        Box::pin(async move { task.run(ctx).await.map(JobValue::local) })
+    }))
+}
 
-struct ClosureFactory(Option<BoxedClosure>);
-
-impl RunnerFactory for ClosureFactory {
-    fn make(&mut self, _payload: Option<&[u8]>) -> Result<LocalRunner, String> {
-        let f = self
-            .0
-            .take()
-            .ok_or_else(|| "closure tasks run at most once and cannot be retried".to_string())?;
-        Ok(LocalRunner::Blocking(Box::new(move |_ctx| Ok(f()))))
-    }
+fn remake_typed<T: Task>(bytes: &[u8]) -> Result<LocalRunner, String> {
+    serde_json::from_slice::<T>(bytes)
+        .map(typed_runner)
+        .map_err(|e| format!("cannot deserialise task {}: {e}", T::NAME))
 }
 
 /// What is needed to (re)dispatch a node; dropped when the node is done.
 struct Spec {
     version: u32,
     payload: Option<Arc<[u8]>>,
-    runner: Option<Box<dyn RunnerFactory>>,
+    runner: Option<Runner>,
     deps: Vec<u64>,
     waiting_on: usize,
     retry: RetryPolicy,
@@ -142,7 +136,7 @@ pub struct ClientStats {
 struct Fx {
     jobs: Vec<Job>,
     cancels: Vec<JobId>,
-    wakers: Vec<Waker>,
+    wakers: Wakers,
     timers: Vec<(Duration, u64, u32)>,
 }
 
@@ -325,8 +319,11 @@ impl Client {
             }
             None => TaskKey::random(T::NAME),
         };
-        let runner: Option<Box<dyn RunnerFactory>> = if self.shared.in_process {
-            Some(Box::new(TypedFactory(Some(task))))
+        let runner = if self.shared.in_process {
+            Some(Runner {
+                first: Some(typed_runner(task)),
+                remake: Some(remake_typed::<T>),
+            })
         } else {
             None
         };
@@ -352,9 +349,12 @@ impl Client {
         F: FnOnce() -> R + Send + 'static,
     {
         let name: TaskName = TaskName::Owned(name.to_string());
-        let runner: Box<dyn RunnerFactory> = Box::new(ClosureFactory(Some(Box::new(move || {
-            JobValue::local_only(f())
-        }))));
+        let runner = Runner {
+            first: Some(LocalRunner::Blocking(Box::new(move |_ctx| {
+                Ok(JobValue::local_only(f()))
+            }))),
+            remake: None,
+        };
         let any = self.shared.submit_erased(
             Sub {
                 key: TaskKey::random(&name),
@@ -492,7 +492,7 @@ pub(crate) struct Sub {
     name: TaskName,
     version: u32,
     payload: Option<Arc<[u8]>>,
-    runner: Option<Box<dyn RunnerFactory>>,
+    runner: Option<Runner>,
     error: Option<ExecError>,
 }
 
@@ -502,9 +502,7 @@ impl Shared {
     }
 
     fn apply(self: &Arc<Self>, fx: Fx) {
-        for w in fx.wakers {
-            w.wake();
-        }
+        fx.wakers.wake_all();
         for id in fx.cancels {
             self.backend.cancel(id);
         }

@@ -75,7 +75,7 @@ impl Cell {
         &self,
         status: TaskStatus,
         result: Result<JobValue, ExecError>,
-        wakers: &mut Vec<Waker>,
+        wakers: &mut Wakers,
     ) {
         let mut g = self.lock();
         if g.result.is_some() {
@@ -83,8 +83,12 @@ impl Cell {
         }
         g.status = status;
         g.result = Some(result);
-        wakers.extend(g.waker.take());
-        wakers.append(&mut g.more_wakers);
+        if let Some(w) = g.waker.take() {
+            wakers.push(w);
+        }
+        for w in g.more_wakers.drain(..) {
+            wakers.push(w);
+        }
     }
 
     /// Polls for the final result.
@@ -107,6 +111,33 @@ impl Cell {
         } else {
             register(&mut g, cx.waker());
             Poll::Pending
+        }
+    }
+}
+
+/// Wakers collected under the scheduler lock, woken after it is released (no allocation for
+/// the usual single waker).
+#[derive(Default)]
+pub(crate) struct Wakers {
+    one: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) fn push(&mut self, w: Waker) {
+        if self.one.is_none() {
+            self.one = Some(w);
+        } else {
+            self.more.push(w);
+        }
+    }
+
+    pub(crate) fn wake_all(self) {
+        if let Some(w) = self.one {
+            w.wake();
+        }
+        for w in self.more {
+            w.wake();
         }
     }
 }

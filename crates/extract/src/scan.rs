@@ -15,6 +15,27 @@ pub(crate) fn find_from(hay: &str, needle: &str, from: usize) -> Option<usize> {
     hay.get(from..)?.find(needle).map(|i| i + from)
 }
 
+/// Finds the next `<` at or after `from` that starts `prefix` (which begins
+/// with `<`; ASCII case-insensitive), hopping from `<` to `<` at memchr
+/// speed.
+pub(crate) fn find_tag(hay: &str, prefix: &str, mut from: usize) -> Option<usize> {
+    let p = prefix.as_bytes();
+    loop {
+        let i = find_byte(hay, '<', from)?;
+        let cand = hay.as_bytes().get(i..i + p.len())?;
+        if cand.eq_ignore_ascii_case(p) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+}
+
+/// Finds the byte `needle` (ASCII) in `hay` starting at `from` (memchr
+/// speed; `str::find(&str)` with a one-byte needle is much slower).
+pub(crate) fn find_byte(hay: &str, needle: char, from: usize) -> Option<usize> {
+    hay.get(from..)?.find(needle).map(|i| i + from)
+}
+
 /// Looks for the markup hooks of a question or listing page. The hooks are
 /// attribute values, present in every era, never English words.
 pub(crate) fn content_markers(doc: &str) -> Markers {
@@ -56,19 +77,22 @@ fn tag_start(doc: &str, at: usize) -> Option<usize> {
     Some(lt)
 }
 
-/// Finds the start of the first tag carrying `id="<id>"` (either quote style).
+/// Finds the start of the first tag carrying `id="<id>"` (either quote
+/// style), in one pass over the document.
 fn find_id_tag(doc: &str, id: &str, from: usize) -> Option<usize> {
-    let dq = format!("id=\"{id}\"");
-    let sq = format!("id='{id}'");
-    let a = find_from(doc, &dq, from);
-    let b = find_from(doc, &sq, from);
-    let at = match (a, b) {
-        (Some(a), Some(b)) => a.min(b),
-        (Some(a), None) => a,
-        (None, Some(b)) => b,
-        (None, None) => return None,
-    };
-    tag_start(doc, at)
+    let b = doc.as_bytes();
+    let mut pos = from;
+    while let Some(at) = find_from(doc, id, pos) {
+        pos = at + id.len();
+        let quote = match at.checked_sub(1).map(|q| b[q]) {
+            Some(q @ (b'"' | b'\'')) => q,
+            _ => continue,
+        };
+        if at >= 4 && b[at - 4..at - 1].eq_ignore_ascii_case(b"id=") && b.get(pos) == Some(&quote) {
+            return tag_start(doc, at - 4);
+        }
+    }
+    None
 }
 
 /// Elements whose whole content is never part of a record: scripts,
@@ -104,7 +128,7 @@ impl<'a> Stripper<'a> {
         if from >= self.no_gt_from {
             return None;
         }
-        let r = find_from(self.src, ">", from);
+        let r = find_byte(self.src, '>', from);
         if r.is_none() {
             self.no_gt_from = from;
         }
@@ -116,7 +140,7 @@ impl<'a> Stripper<'a> {
         if self.unclosed.contains(&name) {
             return None;
         }
-        let Some(at) = find_from(self.src, &format!("</{name}"), from) else {
+        let Some(at) = find_tag(self.src, &format!("</{name}"), from) else {
             self.unclosed.push(name);
             return None;
         };
@@ -124,36 +148,39 @@ impl<'a> Stripper<'a> {
     }
 
     /// End of the element `name` whose start tag ends at `gt`, counting
-    /// nested elements of the same name.
+    /// nested elements of the same name. One hop per `<`.
     fn balanced_end(&mut self, name: &'static str, gt: usize) -> Option<usize> {
         if self.unclosed.contains(&name) {
             return None;
         }
-        let open = format!("<{name}");
-        let close = format!("</{name}");
+        let b = self.src.as_bytes();
+        let n = name.as_bytes();
         let mut depth = 1usize;
         let mut pos = gt;
-        loop {
-            let next_close = find_from(self.src, &close, pos);
-            let Some(c) = next_close else {
-                self.unclosed.push(name);
-                return None;
+        while let Some(lt) = find_byte(self.src, '<', pos) {
+            pos = lt + 1;
+            let closing = b.get(lt + 1) == Some(&b'/');
+            let start = lt + 1 + usize::from(closing);
+            let Some(cand) = b.get(start..start + n.len()) else {
+                break;
             };
-            // Opens of the same element before that close nest one deeper.
-            let mut o = pos;
-            while let Some(oi) = find_from(&self.src[..c], &open, o) {
-                let after = self.src.as_bytes().get(oi + open.len()).copied();
-                if matches!(after, Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')) {
-                    depth += 1;
-                }
-                o = oi + open.len();
+            let boundary = b.get(start + n.len()).copied();
+            if !cand.eq_ignore_ascii_case(n)
+                || !matches!(boundary, Some(b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/'))
+            {
+                continue;
             }
-            depth -= 1;
-            pos = c + close.len();
-            if depth == 0 {
-                return self.find_gt(pos).map(|g| g + 1);
+            if closing {
+                depth -= 1;
+                if depth == 0 {
+                    return self.find_gt(lt).map(|g| g + 1);
+                }
+            } else {
+                depth += 1;
             }
         }
+        self.unclosed.push(name);
+        None
     }
 
     /// If an element to leave out starts at `lt` (a `<`), where it ends.
@@ -193,28 +220,70 @@ impl<'a> Stripper<'a> {
     }
 }
 
+impl Stripper<'_> {
+    /// If a post body (`div.js-post-body` / `div.post-text`) starts at `lt`,
+    /// where it ends: bodies are copied verbatim.
+    fn body_end(&mut self, lt: usize) -> Option<usize> {
+        if !self.src[lt..].starts_with("<div") {
+            return None;
+        }
+        let gt = self.find_gt(lt)?;
+        let tag = &self.src[lt..gt];
+        let class = tag
+            .find("class=\"")
+            .map(|i| &tag[i + 7..])
+            .and_then(|c| c.split('"').next())?;
+        if !class
+            .split_ascii_whitespace()
+            .any(|c| c == "js-post-body" || c == "post-text")
+        {
+            return None;
+        }
+        self.balanced_end("div", gt + 1)
+    }
+}
+
 /// Appends `src` to `out`, leaving out the elements listed in [`NOISE`] and
-/// [`NOISE_CLASSES`]. An element without an end tag is kept as it is.
+/// [`NOISE_CLASSES`] (an element without an end tag is kept as it is) and
+/// whitespace-only text between tags outside post bodies (layout
+/// indentation: a third of a page's nodes). Post bodies are copied
+/// verbatim, so their text and HTML are exactly the page's.
 fn push_without_noise(out: &mut String, src: &str) {
     let mut st = Stripper {
         src,
         no_gt_from: usize::MAX,
         unclosed: Vec::new(),
     };
-    let mut copied = 0;
     let mut i = 0;
-    while let Some(off) = src.get(i..).and_then(|r| r.find('<')) {
-        let lt = i + off;
-        match st.noise_end(lt) {
-            Some(end) => {
-                out.push_str(&src[copied..lt]);
-                copied = end;
-                i = end;
+    while i < src.len() {
+        let lt = src[i..].find('<').map_or(src.len(), |o| i + o);
+        let text = &src[i..lt];
+        if !text.trim_ascii().is_empty() {
+            out.push_str(text);
+        }
+        if lt == src.len() {
+            break;
+        }
+        if let Some(end) = st.noise_end(lt) {
+            i = end;
+            continue;
+        }
+        if let Some(end) = st.body_end(lt) {
+            out.push_str(&src[lt..end]);
+            i = end;
+            continue;
+        }
+        match st.find_gt(lt) {
+            Some(gt) => {
+                out.push_str(&src[lt..=gt]);
+                i = gt + 1;
             }
-            None => i = lt + 1,
+            None => {
+                out.push_str(&src[lt..]);
+                break;
+            }
         }
     }
-    out.push_str(&src[copied.min(src.len())..]);
 }
 
 /// Cuts a page down to what the extractor reads: the `<head>` (without
@@ -225,7 +294,7 @@ fn push_without_noise(out: &mut String, src: &str) {
 pub(crate) fn cut_to_content(doc: &str, markers: Markers) -> Option<String> {
     let head_end = doc.find("</head>")?;
     let body_start = find_from(doc, "<body", head_end)?;
-    let body_tag_end = find_from(doc, ">", body_start)? + 1;
+    let body_tag_end = find_byte(doc, '>', body_start)? + 1;
     let start = match markers {
         Markers::Question => find_id_tag(doc, "question-header", body_tag_end)
             .or_else(|| find_id_tag(doc, "mainbar", body_tag_end))?,
@@ -287,14 +356,26 @@ pub(crate) fn max_nesting(doc: &str) -> usize {
         if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
             continue;
         }
-        let name = doc[name_start..name_start + name_len].to_ascii_lowercase();
+        // Lower-cased name in a small buffer (longer names are in no list).
+        let mut buf = [0u8; 16];
+        let raw = &b[name_start..name_start + name_len];
+        let short = raw.len() <= buf.len();
+        if short {
+            for (d, s) in buf.iter_mut().zip(raw) {
+                *d = s.to_ascii_lowercase();
+            }
+        }
+        let name = if short {
+            std::str::from_utf8(&buf[..raw.len()]).unwrap_or("")
+        } else {
+            ""
+        };
         // End of the tag. A `>` inside a quoted attribute value ends it
         // early; what follows is then read as text or more tags, which can
         // only raise the estimate.
-        let j = find_from(doc, ">", name_start + name_len).unwrap_or(b.len());
+        let j = find_byte(doc, '>', name_start + name_len).unwrap_or(b.len());
         let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
         i = (j + 1).min(b.len());
-        let name = name.as_str();
         if VOID.contains(&name) || OPTIONAL_END.contains(&name) {
             continue;
         }
@@ -309,7 +390,7 @@ pub(crate) fn max_nesting(doc: &str) -> usize {
             // Raw text ends at the first matching end tag (any case).
             let mut k = i;
             i = b.len();
-            while let Some(e) = find_from(doc, "</", k) {
+            while let Some(e) = find_tag(doc, "</", k) {
                 let candidate = &b[e + 2..(e + 2 + name.len()).min(b.len())];
                 if candidate.eq_ignore_ascii_case(name.as_bytes()) {
                     i = e;
@@ -361,6 +442,19 @@ mod nesting_tests {
              <div class=\"x js-post-menu\"><div>m</div><div><div>n</div></div></div>i<div class=\"post-text\">j</div>",
         );
         assert_eq!(out, "abcd<scripted>efg<ul><li>h</li></ul>i<div class=\"post-text\">j</div>");
+    }
+
+    #[test]
+    fn layout_whitespace_goes_but_bodies_stay_verbatim() {
+        let mut out = String::new();
+        push_without_noise(
+            &mut out,
+            "<div>\n  <a>x</a>\n  <div class=\"s-prose js-post-body\">\n<p>a</p>\n<pre>  b\n</pre>\n</div>\n</div> t ",
+        );
+        assert_eq!(
+            out,
+            "<div><a>x</a><div class=\"s-prose js-post-body\">\n<p>a</p>\n<pre>  b\n</pre>\n</div></div> t "
+        );
     }
 
     #[test]

@@ -131,10 +131,15 @@ pub(crate) struct BadJob {
     pub message: String,
 }
 
-/// Decodes a job entry; `max_bytes` limits payload plus inputs.
-pub(crate) fn decode_job(entry: Entry, max_bytes: usize) -> Result<WireJob, BadJob> {
+/// Decodes a job entry; `max_bytes` limits payload plus inputs. The reply stream must start
+/// with `reply_prefix` (a worker only writes results to reply streams of its namespace).
+pub(crate) fn decode_job(
+    entry: Entry,
+    max_bytes: usize,
+    reply_prefix: &str,
+) -> Result<WireJob, BadJob> {
     let reply_to = match (entry.get_str("r"), entry.get_u64("j")) {
-        (Some(r), Some(j)) => Some((r.to_string(), j)),
+        (Some(r), Some(j)) if r.starts_with(reply_prefix) => Some((r.to_string(), j)),
         _ => None,
     };
     let bad = |message: String| BadJob {
@@ -144,8 +149,8 @@ pub(crate) fn decode_job(entry: Entry, max_bytes: usize) -> Result<WireJob, BadJ
     };
     let Some((reply, job_id)) = reply_to.clone() else {
         return Err(bad(format!(
-            "job stream entry {} has no reply stream (r) or job id (j); it was not written by a \
-             sofleet client",
+            "job stream entry {} has no job id (j) or no reply stream (r) starting with {reply_prefix:?}; \
+             it was not written by a sofleet client of this namespace",
             entry.id
         )));
     };
@@ -398,7 +403,7 @@ mod tests {
             JobValue::Bytes(Arc::from(&b"\"x\""[..])),
         ];
         let enc = encode_job(&job(Some(b"{\"x\":3}"), inputs), "ns:reply:c", 1000).unwrap();
-        let w = decode_job(to_entry("1-0", &enc), 1000).unwrap();
+        let w = decode_job(to_entry("1-0", &enc), 1000, "ns:reply:").unwrap();
         assert_eq!(w.reply, "ns:reply:c");
         assert_eq!((w.job_id, w.version, w.attempt), (7, 2, 1));
         assert_eq!((w.key.as_str(), w.name.as_str()), ("sq-1", "sq"));
@@ -415,7 +420,7 @@ mod tests {
         let e = encode_job(&job(Some(&[b'1'; 200]), vec![]), "r", 100).unwrap_err();
         assert!(e.contains("max_payload_bytes") && e.contains("200"), "{e}");
         let enc = encode_job(&job(Some(&[b'1'; 200]), vec![]), "r", 1000).unwrap();
-        let bad = decode_job(to_entry("1-0", &enc), 100).unwrap_err();
+        let bad = decode_job(to_entry("1-0", &enc), 100, "").unwrap_err();
         assert_eq!(bad.reply_to, Some(("r".to_string(), 7)));
         assert!(
             bad.message.contains("WorkerOptions::max_payload_bytes"),
@@ -432,6 +437,7 @@ mod tests {
                 fields: vec![],
             },
             10,
+            "",
         )
         .unwrap_err();
         assert!(bad.reply_to.is_none());
@@ -442,8 +448,11 @@ mod tests {
                 (b"j".to_vec(), b"3".to_vec()),
             ],
         };
-        let bad = decode_job(e, 10).unwrap_err();
+        let bad = decode_job(e.clone(), 10, "").unwrap_err();
         assert_eq!(bad.reply_to, Some(("x".to_string(), 3)));
+        // A reply stream outside the namespace is never written to.
+        let bad = decode_job(e, 10, "ns:reply:").unwrap_err();
+        assert!(bad.reply_to.is_none(), "{bad:?}");
         assert!(decode_inputs(&[1, 0]).is_err());
         assert!(decode_inputs(&[5, 0, 0, 0, b'1']).is_err());
     }

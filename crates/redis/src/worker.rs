@@ -255,6 +255,8 @@ struct Shared {
     keys: Keys,
     consumer: String,
     url: String,
+    /// Prefix of every reply stream of this namespace.
+    reply_prefix: String,
     /// Entry ids delivered to this worker and not yet acknowledged.
     pending: Mutex<HashSet<String>>,
     running: AtomicUsize,
@@ -324,9 +326,11 @@ pub async fn run_worker(
             source,
         })?;
 
+    let reply_prefix = keys.reply("");
     let shared = Arc::new(Shared {
         keys,
         consumer: consumer.clone(),
+        reply_prefix,
         url,
         pending: Mutex::new(HashSet::new()),
         running: AtomicUsize::new(0),
@@ -637,7 +641,7 @@ fn start_entry(
     permit: OwnedSemaphorePermit,
 ) {
     shared.pending.lock().unwrap().insert(entry.id.clone());
-    let job = match wire::decode_job(entry, shared.opts.max_payload_bytes) {
+    let job = match wire::decode_job(entry, shared.opts.max_payload_bytes, &shared.reply_prefix) {
         Ok(job) => job,
         Err(BadJob {
             entry_id,

@@ -43,28 +43,31 @@ pub fn run(args: CrawlArgs) -> CmdResult {
 
     let rt = runtime()?;
     let stop = StopFlag::new();
-    let (questions, failures, summary) = rt.block_on(async {
-        let client = backend_client(&args.backend, args.concurrency as usize);
-        let on_ctrl_c = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nstopping: finishing requests in flight, keeping what was fetched…");
-                on_ctrl_c.stop();
-            }
-        });
-        let mut progress = Progress::new(args.no_progress);
-        let mut questions: Vec<CrawledQuestion> = Vec::new();
-        let mut failures: Vec<FailureRecord> = Vec::new();
-        let summary = crawl_until(&client, &config, &plan, &stop, |event| match event {
-            CrawlEvent::Question(q) => questions.push(*q),
-            CrawlEvent::Failure(f) => failures.push(f),
-            CrawlEvent::Progress(p) => progress.update(p),
+    let (questions, failures, summary) = rt
+        .block_on(async {
+            let client = backend_client(&args.backend, args.concurrency as usize);
+            let on_ctrl_c = stop.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!(
+                        "\nstopping: finishing requests in flight, keeping what was fetched…"
+                    );
+                    on_ctrl_c.stop();
+                }
+            });
+            let mut progress = Progress::new(args.no_progress);
+            let mut questions: Vec<CrawledQuestion> = Vec::new();
+            let mut failures: Vec<FailureRecord> = Vec::new();
+            let summary = crawl_until(&client, &config, &plan, &stop, |event| match event {
+                CrawlEvent::Question(q) => questions.push(*q),
+                CrawlEvent::Failure(f) => failures.push(f),
+                CrawlEvent::Progress(p) => progress.update(p),
+            })
+            .await;
+            progress.finish();
+            summary.map(|s| (questions, failures, s))
         })
-        .await;
-        progress.finish();
-        summary.map(|s| (questions, failures, s))
-    })
-    .map_err(|e| Failure::Usage(e.to_string()))?;
+        .map_err(|e| Failure::Usage(e.to_string()))?;
 
     let mut frame = questions_frame(&questions).context("cannot build the questions frame")?;
     write_frame(&mut frame, &args.out, format)
@@ -102,11 +105,14 @@ pub fn run(args: CrawlArgs) -> CmdResult {
             questions.len()
         )));
     }
-    if questions.is_empty() && !failures.is_empty() && failures.iter().all(is_network_failure) {
+    // Nothing came back and the site never answered: a network failure, not a partial result.
+    // (An unreachable robots.txt also makes every page count as disallowed.)
+    let network_failure = failures.iter().find(|f| is_network_failure(f));
+    if let (true, 0, Some(failure)) = (questions.is_empty(), summary.listings, network_failure) {
         return Err(Failure::Network(anyhow::anyhow!(
             "could not reach {}: {} (check --base-url and your connection)",
             config.base_url,
-            failures[0].message
+            failure.message
         )));
     }
     if !failures.is_empty() {

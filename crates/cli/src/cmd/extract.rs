@@ -50,8 +50,10 @@ fn extract_file(file: &Path) -> Result<serde_json::Value, serde_json::Value> {
         Err(e) => match e.block_kind() {
             Some(block) => Ok(json!({"file": name, "kind": "blocked",
                                      "blocked_by": block.as_str(), "message": e.to_string()})),
-            None => Err(json!({"file": name, "kind": "error", "error_kind": e.kind(),
-                               "error": format!("{name}: {e}")})),
+            None => Err(
+                json!({"file": name, "kind": "error", "error_kind": e.kind(),
+                               "error": format!("{name}: {e}")}),
+            ),
         },
     }
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 use sofleet_analysis::{Format, Summary, markdown_report, read_frame, write_report};
+use unicode_width::UnicodeWidthStr;
 
 use crate::args::{ReportArgs, ReportFormat};
 use crate::exit::{CmdResult, Failure};
@@ -74,22 +75,42 @@ pub fn table(s: &Summary) -> String {
     let width = s
         .authors_by_votes
         .iter()
-        .map(|a| a.author.chars().count())
-        .chain(s.authors_by_count.iter().map(|a| a.author.chars().count()))
+        .map(|a| a.author.width())
+        .chain(s.authors_by_count.iter().map(|a| a.author.width()))
         .max()
         .unwrap_or(6)
         .max(6);
     let _ = writeln!(out, "\ntop answerers by total top-answer votes");
     for (rank, a) in s.authors_by_votes.iter().enumerate() {
-        let _ = writeln!(out, "{:>3}. {:<width$}  {:>7}", rank + 1, a.author, a.votes);
+        let pad = pad(&a.author, width);
+        let _ = writeln!(out, "{:>3}. {}{pad}  {:>7}", rank + 1, a.author, a.votes);
     }
     let _ = writeln!(out, "\ntop answerers by number of top answers");
     for (rank, a) in s.authors_by_count.iter().enumerate() {
-        let _ = writeln!(out, "{:>3}. {:<width$}  {:>7}", rank + 1, a.author, a.count);
+        let pad = pad(&a.author, width);
+        let _ = writeln!(out, "{:>3}. {}{pad}  {:>7}", rank + 1, a.author, a.count);
     }
     let _ = writeln!(out, "\nquestions per tag");
     for t in s.questions_per_tag.iter().take(s.top_n) {
-        let _ = writeln!(out, "     {:<width$}  {:>7}", t.tag, t.questions);
+        let pad = pad(&t.tag, width);
+        let _ = writeln!(out, "     {}{pad}  {:>7}", t.tag, t.questions);
     }
     out
+}
+
+/// Spaces that pad `text` to `width` terminal columns (CJK characters take two).
+fn pad(text: &str, width: usize) -> String {
+    " ".repeat(width.saturating_sub(text.width()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pad;
+
+    #[test]
+    fn padding_counts_terminal_columns() {
+        assert_eq!(pad("abc", 6).len(), 3);
+        assert_eq!(pad("李雷", 6).len(), 2);
+        assert_eq!(pad("Zoë", 6).len(), 3);
+    }
 }

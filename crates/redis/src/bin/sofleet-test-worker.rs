@@ -6,7 +6,8 @@
 //! sofleet-test-worker --redis URL [--concurrency N] [--namespace NS] [--group G] [--name NAME]
 //!                     [--visibility-ms MS] [--max-deliveries N] [--tls-ca PEM]
 //! ```
-//! Prints one JSON line with its `WorkerStats` on a graceful exit.
+//! Prints one JSON line with its `WorkerStats` on a graceful exit; exits by itself if its
+//! parent process dies.
 
 use std::time::Duration;
 
@@ -76,6 +77,18 @@ fn main() {
             std::process::exit(1)
         }
     };
+    // A test worker never outlives the test that started it: if the parent process dies
+    // (e.g. a test binary killed mid-run), exit at once.
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            if std::os::unix::process::parent_id() != parent {
+                eprintln!("sofleet-test-worker: parent process {parent} is gone; exiting");
+                std::process::exit(3);
+            }
+        }
+    });
     let result = rt.block_on(async {
         let signal = shutdown_signal().map_err(|e| e.to_string())?;
         run_worker(opts, registry, signal)
