@@ -9,6 +9,8 @@
 //! * `map_bounded_100k`: the backpressured map with 256 in flight.
 //!
 //! Run: `cargo bench -p sofleet-benches --features executor --bench executor`.
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

@@ -10,6 +10,9 @@
 //!
 //! Run: `cargo bench -p sofleet-benches --features extract --bench extract`.
 
+// criterion_group!/criterion_main! generate undocumented public functions.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,7 +74,12 @@ fn bench_extract(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(2));
     for name in LISTING_PAGES {
         let html = load(name);
-        assert!(!sofleet_extract::parse_listing(&html).unwrap().questions.is_empty());
+        assert!(
+            !sofleet_extract::parse_listing(&html)
+                .unwrap()
+                .questions
+                .is_empty()
+        );
         group.throughput(Throughput::Bytes(html.len() as u64));
         group.bench_with_input(
             BenchmarkId::from_parameter(format!("{name} ({} KB)", html.len() / 1024)),

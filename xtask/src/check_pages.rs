@@ -73,7 +73,12 @@ fn listing_fields(l: &ListingPage) -> BTreeMap<&'static str, Value> {
         ),
         (
             "question_links",
-            json!(l.questions.iter().map(|q| q.link.as_str()).collect::<Vec<_>>()),
+            json!(
+                l.questions
+                    .iter()
+                    .map(|q| q.link.as_str())
+                    .collect::<Vec<_>>()
+            ),
         ),
     ]);
     match &l.pagination {
@@ -154,8 +159,12 @@ pub fn run(dir: &Path) -> Result<bool> {
     let expected_path = dir.join("expected.json");
     let text = std::fs::read_to_string(&expected_path)
         .with_context(|| format!("reading {}", expected_path.display()))?;
-    let entries: Vec<Value> = serde_json::from_str(&text)
-        .with_context(|| format!("parsing {} (expected a JSON array)", expected_path.display()))?;
+    let entries: Vec<Value> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "parsing {} (expected a JSON array)",
+            expected_path.display()
+        )
+    })?;
     if entries.is_empty() {
         bail!("{} lists no pages", expected_path.display());
     }
@@ -206,7 +215,12 @@ pub fn run(dir: &Path) -> Result<bool> {
         }
     }
 
-    let width = table.iter().map(|(f, _, _)| f.len()).max().unwrap_or(5).max(5);
+    let width = table
+        .iter()
+        .map(|(f, _, _)| f.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     println!("pages: {}  ({})", entries.len(), dir.display());
     println!(
         "not compared (capture metadata, not page content): {}",
@@ -214,7 +228,11 @@ pub fn run(dir: &Path) -> Result<bool> {
     );
     println!("{:<width$}  {:>9}  {:>7}", "field", "agree", "%");
     for (field, m, c) in &table {
-        let pct = if *c == 0 { 100.0 } else { 100.0 * *m as f64 / *c as f64 };
+        let pct = if *c == 0 {
+            100.0
+        } else {
+            100.0 * *m as f64 / *c as f64
+        };
         println!("{field:<width$}  {:>9}  {pct:>6.1}%", format!("{m}/{c}"));
     }
     if disagreements.is_empty() {

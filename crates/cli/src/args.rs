@@ -2,6 +2,7 @@
 //! ranges, rates, durations and backends. Parsing fails with a message that
 //! names the bad value and shows a good one.
 
+use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -54,6 +55,12 @@ pub enum Command {
         sofleet extract page.html\n  \
         sofleet extract saved/*.html > records.jsonl")]
     Extract(ExtractArgs),
+    /// Run crawl tasks for remote clients: one worker of a Redis-connected fleet.
+    #[command(after_help = "Examples:\n  \
+        sofleet worker --redis redis://127.0.0.1:6379 --concurrency 8\n  \
+        sofleet worker --redis rediss://:PASSWORD@redis.example:6380 --bind-ip 10.0.0.7\n\n\
+        Clients send work with `sofleet crawl --backend redis://HOST:PORT ...`.")]
+    Worker(WorkerArgs),
     /// Serve the mock Stack Overflow site (the one the tests and the demo use).
     #[command(
         name = "mock-site",
@@ -79,7 +86,7 @@ pub struct CrawlArgs {
     /// Questions per listing page (Stack Overflow offers 15, 30 and 50).
     #[arg(long, default_value_t = 15, value_parser = parse_pagesize)]
     pub pagesize: u32,
-    /// Where to run tasks: `tokio`, `threads`.
+    /// Where to run tasks: `tokio`, `threads`, or `redis://HOST:PORT` (remote workers).
     #[arg(long, default_value = "tokio", value_parser = parse_backend)]
     pub backend: BackendChoice,
     /// At most this many requests in flight to the host.
@@ -157,6 +164,27 @@ pub struct ExtractArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// Arguments of `sofleet worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The Redis server: `redis://[:PASSWORD@]HOST[:PORT][/DB]`, or `rediss://` for TLS.
+    #[arg(long)]
+    pub redis: String,
+    /// Tasks this worker runs at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// Send this worker's HTTP requests from this local address (one worker per address
+    /// spreads requests over addresses, like a cluster of machines).
+    #[arg(long)]
+    pub bind_ip: Option<IpAddr>,
+    /// A job not acknowledged for this long (its worker died) is run by another worker.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub visibility_timeout: Duration,
+    /// Consumer name in the group (default: host and process id).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
 /// Arguments of `sofleet mock-site`.
 #[derive(Debug, Args)]
 pub struct MockSiteArgs {
@@ -217,6 +245,8 @@ pub enum BackendChoice {
     Tokio,
     /// The OS-thread pool backend.
     Threads,
+    /// Remote workers through Redis (`redis://…` or `rediss://…`).
+    Redis(String),
 }
 
 /// A request rate: `count` requests per `per`.
@@ -302,11 +332,12 @@ pub fn parse_backend(text: &str) -> Result<BackendChoice, String> {
     match text.to_ascii_lowercase().as_str() {
         "tokio" => Ok(BackendChoice::Tokio),
         "threads" | "thread" => Ok(BackendChoice::Threads),
-        _ if text.starts_with("redis://") || text.starts_with("rediss://") => Err(format!(
-            "the Redis backend (`{text}`) is not available in this build yet; use `tokio` or `threads`"
-        )),
+        _ if text.starts_with("redis://") || text.starts_with("rediss://") => {
+            Ok(BackendChoice::Redis(text.to_owned()))
+        }
         _ => Err(format!(
-            "`{text}` is not a backend; choose `tokio` (async I/O) or `threads` (OS threads)"
+            "`{text}` is not a backend; choose `tokio` (async I/O), `threads` (OS threads) \
+             or a Redis URL `redis://HOST:PORT` (remote workers started with `sofleet worker`)"
         )),
     }
 }
@@ -366,6 +397,10 @@ mod tests {
         assert!(parse_tag("a/b").is_err());
         assert_eq!(parse_backend("Tokio").unwrap(), BackendChoice::Tokio);
         assert!(parse_backend("gpu").unwrap_err().contains("not a backend"));
+        assert_eq!(
+            parse_backend("redis://127.0.0.1:6379").unwrap(),
+            BackendChoice::Redis("redis://127.0.0.1:6379".into())
+        );
         assert_eq!(parse_pagesize("50").unwrap(), 50);
         assert!(parse_pagesize("20").is_err());
     }

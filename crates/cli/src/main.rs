@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(args),
         Command::Titles(args) => cmd::titles::run(args),
         Command::Extract(args) => cmd::extract::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
         Command::MockSite(args) => cmd::mock_site::run(args),
     };
     match result {

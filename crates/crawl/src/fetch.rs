@@ -153,6 +153,33 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     )
 }
 
+/// The local address this process's HTTP requests leave from, if set.
+static LOCAL_ADDRESS: OnceLock<std::net::IpAddr> = OnceLock::new();
+
+/// Makes every HTTP request of this process leave from `addr` (a worker's `--bind-ip`), so a
+/// fleet of workers, one per address, spreads requests over addresses the way a cluster of
+/// machines does. Set it once, before the first fetcher is built; a later call with another
+/// address fails.
+///
+/// # Errors
+/// [`CrawlError::InvalidConfig`] if a different address was already set.
+pub fn set_local_address(addr: std::net::IpAddr) -> Result<(), CrawlError> {
+    let current = *LOCAL_ADDRESS.get_or_init(|| addr);
+    if current == addr {
+        Ok(())
+    } else {
+        Err(CrawlError::InvalidConfig {
+            field: "local_address",
+            message: format!("this process already sends from {current}; cannot switch to {addr}"),
+        })
+    }
+}
+
+/// The address set with [`set_local_address`], if any.
+pub fn local_address() -> Option<std::net::IpAddr> {
+    LOCAL_ADDRESS.get().copied()
+}
+
 /// The outcome of one request.
 enum Attempt {
     Done(Page),
@@ -218,6 +245,7 @@ impl Fetcher {
                 .brotli(true)
                 .redirect(redirect)
                 .pool_max_idle_per_host(config.max_concurrency_per_host as usize)
+                .local_address(local_address())
                 .build()
                 .map_err(|e| CrawlError::Client(e.to_string()))?
         };

@@ -16,7 +16,7 @@ mod tasks;
 
 pub use config::{CrawlConfig, CrawlPlan, PAGE_SIZES, RetryConfig, SORTS};
 pub use error::{CrawlError, FetchFailure};
-pub use fetch::{Fetcher, Page, parse_retry_after};
+pub use fetch::{Fetcher, Page, local_address, parse_retry_after, set_local_address};
 pub use pipeline::{
     CrawlEvent, CrawlProgress, CrawlSummary, StopFlag, crawl, crawl_until, fetch_titles,
     host_resource, newest_url,

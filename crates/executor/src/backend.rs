@@ -215,6 +215,18 @@ pub trait JobListener: Send + Sync + 'static {
         self.started(id);
         self.completed(id, outcome);
     }
+    /// Many jobs ended: the same as calling [`completed`](JobListener::completed) (or, if
+    /// `also_started`, [`started_and_completed`](JobListener::started_and_completed)) for each
+    /// report in order, but a listener may process the batch in one step.
+    fn completed_batch(&self, reports: Vec<(JobId, JobOutcome)>, also_started: bool) {
+        for (id, outcome) in reports {
+            if also_started {
+                self.started_and_completed(id, outcome);
+            } else {
+                self.completed(id, outcome);
+            }
+        }
+    }
 }
 
 /// The handle a backend reports through. Cheap to clone, usable from any thread; it does not
@@ -253,8 +265,17 @@ impl CompletionSink {
 
     /// Reports many ended jobs (e.g. a pipelined batch from a remote backend).
     pub fn completed_many(&self, outcomes: impl IntoIterator<Item = (JobId, JobOutcome)>) {
-        for (id, o) in outcomes {
-            self.inner.completed(id, o)
+        let reports: Vec<_> = outcomes.into_iter().collect();
+        if !reports.is_empty() {
+            self.inner.completed_batch(reports, false);
+        }
+    }
+
+    /// Reports many jobs that each began and ended at once (see
+    /// [`started_and_completed`](CompletionSink::started_and_completed)), in one step.
+    pub fn started_and_completed_many(&self, reports: Vec<(JobId, JobOutcome)>) {
+        if !reports.is_empty() {
+            self.inner.completed_batch(reports, true);
         }
     }
 }

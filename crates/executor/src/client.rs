@@ -195,6 +195,11 @@ impl JobListener for Listener {
             s.on_completed(id, outcome, true);
         }
     }
+    fn completed_batch(&self, reports: Vec<(JobId, JobOutcome)>, also_started: bool) {
+        if let Some(s) = self.0.upgrade() {
+            s.on_completed_batch(reports, also_started);
+        }
+    }
 }
 
 impl Client {
@@ -610,26 +615,21 @@ impl Shared {
 
     fn on_completed(self: &Arc<Self>, job: JobId, outcome: JobOutcome, also_started: bool) {
         let mut fx = Fx::default();
+        self.lock().job_completed(job, outcome, also_started, &mut fx);
+        self.apply(fx);
+    }
+
+    /// Many reports under one lock and one round of wake-ups and dispatch.
+    fn on_completed_batch(
+        self: &Arc<Self>,
+        reports: Vec<(JobId, JobOutcome)>,
+        also_started: bool,
+    ) {
+        let mut fx = Fx::default();
         {
             let mut st = self.lock();
-            if also_started {
-                st.started(job, false);
-            }
-            let id = job.0 >> DISPATCH_BITS;
-            let Some(n) = st.nodes.get_mut(&id) else {
-                return;
-            };
-            if n.inflight != Some(job) {
-                return;
-            }
-            n.inflight = None;
-            let was_done = n.done;
-            st.release_resources(id, &mut fx);
-            if was_done {
-                // Cancelled while running: the job is back, the node may go now.
-                st.maybe_remove(id);
-            } else {
-                st.apply_outcome(id, outcome, &mut fx);
+            for (job, outcome) in reports {
+                st.job_completed(job, outcome, also_started, &mut fx);
             }
         }
         self.apply(fx);
@@ -685,6 +685,29 @@ fn dependency_failed(key: &TaskKey, dep_key: &TaskKey, dep_err: &ExecError) -> E
 }
 
 impl State {
+    /// A backend reported job `job` (and, if `also_started`, that it began in the same step).
+    fn job_completed(&mut self, job: JobId, outcome: JobOutcome, also_started: bool, fx: &mut Fx) {
+        if also_started && !self.subscribers.is_empty() {
+            self.started(job, false);
+        }
+        let id = job.0 >> DISPATCH_BITS;
+        let Some(n) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        if n.inflight != Some(job) {
+            return;
+        }
+        n.inflight = None;
+        let was_done = n.done;
+        self.release_resources(id, fx);
+        if was_done {
+            // Cancelled while running: the job is back, the node may go now.
+            self.maybe_remove(id);
+        } else {
+            self.apply_outcome(id, outcome, fx);
+        }
+    }
+
     /// A job began: mark the node running (if `mark`) and emit `Started`.
     fn started(&mut self, job: JobId, mark: bool) {
         let id = job.0 >> DISPATCH_BITS;

@@ -134,7 +134,7 @@ mod tests {
     fn delays_fire_in_order_without_a_runtime() {
         let order = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
-        for (i, ms) in [(2u32, 30u64), (1, 10), (3, 50)] {
+        for (i, ms) in [(2u32, 220u64), (1, 20), (3, 420)] {
             let order = order.clone();
             let tx = tx.clone();
             schedule(Duration::from_millis(ms), move || {

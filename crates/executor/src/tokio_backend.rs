@@ -2,21 +2,28 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
 
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use crate::backend::{
-    Backend, BackendError, CompletionSink, Job, JobId, JobOutcome, run_job, run_job_inline,
+    Backend, BackendError, CompletionSink, Job, JobId, JobOutcome, LocalRunner, RunnerFuture,
+    panic_message, run_job,
 };
-use crate::task::TaskRegistry;
+use crate::task::{TaskContext, TaskRegistry};
 
 const SHARDS: usize = 32;
 
 enum Slot {
-    /// Entry made, task being spawned.
-    Spawning,
+    /// Dispatched and queued in a chunk, or being moved to a task of its own.
+    Pending,
     /// Task spawned; abort handle for cancellation.
     Running(AbortHandle),
 }
@@ -42,7 +49,10 @@ impl Inner {
     }
 }
 
-/// Runs each job as a task on a tokio runtime (blocking closures go to `spawn_blocking`).
+/// Runs jobs on a tokio runtime (blocking closures go to `spawn_blocking`). Jobs dispatched
+/// together run in chunks, one tokio task per chunk: each job is polled once in its chunk and,
+/// if not finished then, continues on a tokio task of its own. Cancelling a job still queued
+/// in its chunk skips it; cancelling a running job aborts its tokio task.
 /// Cancelling a running job aborts its tokio task.
 #[derive(Clone)]
 pub struct TokioBackend {
@@ -114,25 +124,109 @@ impl Default for TokioBackend {
     }
 }
 
-async fn run_one(inner: Arc<Inner>, sink: CompletionSink, job: Job) {
-    let id = job.id;
-    if !job.is_blocking() {
-        let mut fut = std::pin::pin!(run_job_inline(job, inner.registry.as_ref()));
-        // Most short tasks finish on their first poll: report start and end in one step.
-        if let std::task::Poll::Ready(out) = futures::poll!(&mut fut) {
-            if inner.shard(id).remove(&id).is_some() {
-                sink.started_and_completed(id, out);
+/// Most jobs per chunk task (see [`Backend::dispatch`] below).
+const CHUNK: usize = 32;
+
+/// A chunk reports the jobs it finished at least this often, so a slow job in a chunk does not
+/// hold back the results of the quick ones before it.
+const FLUSH_AFTER: Duration = Duration::from_micros(200);
+
+/// A job's future, movable between tasks (both forms are boxed, hence `Unpin`).
+enum Work {
+    /// An in-process task's own future; panics are caught at every poll.
+    Local(RunnerFuture),
+    /// A job run by [`run_job`] (registry/serialised jobs); it catches panics itself.
+    Boxed(BoxFuture<'static, JobOutcome>),
+}
+
+impl Work {
+    fn new(job: Job, registry: Option<&TaskRegistry>) -> Work {
+        match job.local {
+            Some(LocalRunner::Async(f)) => {
+                Work::Local(f(TaskContext::new(job.key, job.attempt, job.inputs)))
             }
-            return;
+            _ => Work::Boxed(run_job(job, registry)),
         }
-        sink.started(id);
-        let out = fut.await;
-        if inner.shard(id).remove(&id).is_some() {
-            sink.completed(id, out);
-        }
-        return;
     }
-    // A blocking closure: run it where blocking is allowed.
+}
+
+impl Future for Work {
+    type Output = JobOutcome;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<JobOutcome> {
+        match &mut *self {
+            Work::Local(f) => {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.as_mut().poll(cx)))
+                {
+                    Ok(Poll::Ready(Ok(v))) => Poll::Ready(JobOutcome::Success(v)),
+                    Ok(Poll::Ready(Err(e))) => Poll::Ready(JobOutcome::Failed(e)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(p) => Poll::Ready(JobOutcome::Panicked(panic_message(&*p))),
+                }
+            }
+            Work::Boxed(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+/// Spawns `fut` for job `id` (whose entry must exist) and records its abort handle.
+fn spawn_tracked(inner: &Arc<Inner>, id: JobId, fut: impl Future<Output = ()> + Send + 'static) {
+    let h = inner.handle.spawn(fut);
+    let mut shard = inner.shard(id);
+    match shard.get_mut(&id) {
+        Some(slot) => *slot = Slot::Running(h.abort_handle()),
+        // Already finished (abort is a no-op) or cancelled while spawning.
+        None => h.abort(),
+    }
+}
+
+/// Runs a chunk of jobs on one tokio task: each job is polled once inline, and reported with
+/// the chunk's other quick jobs in one batch if it finished; a job that is not finished after
+/// its first poll moves to a tokio task of its own (abortable), as does a blocking closure.
+async fn run_chunk(inner: Arc<Inner>, sink: CompletionSink, jobs: Vec<Job>) {
+    let mut done: Vec<(JobId, JobOutcome)> = Vec::with_capacity(jobs.len());
+    let mut first_done: Option<Instant> = None;
+    for job in jobs {
+        let id = job.id;
+        // Claim the job; a job cancelled while queued has no entry (its cancel was reported).
+        if inner.shard(id).remove(&id).is_none() {
+            continue;
+        }
+        if job.is_blocking() {
+            inner.shard(id).insert(id, Slot::Pending);
+            let (task_inner, task_sink) = (inner.clone(), sink.clone());
+            spawn_tracked(&inner, id, run_blocking(task_inner, task_sink, job));
+            continue;
+        }
+        let mut work = Work::new(job, inner.registry.as_ref());
+        match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await {
+            Poll::Ready(out) => {
+                done.push((id, out));
+                let t = *first_done.get_or_insert_with(Instant::now);
+                if t.elapsed() >= FLUSH_AFTER {
+                    sink.started_and_completed_many(std::mem::take(&mut done));
+                    first_done = None;
+                }
+            }
+            Poll::Pending => {
+                // Tracked again, so it can be cancelled (aborted) from now on.
+                inner.shard(id).insert(id, Slot::Pending);
+                sink.started(id);
+                let (task_inner, task_sink) = (inner.clone(), sink.clone());
+                spawn_tracked(&inner, id, async move {
+                    let out = work.await;
+                    if task_inner.shard(id).remove(&id).is_some() {
+                        task_sink.completed(id, out);
+                    }
+                });
+            }
+        }
+    }
+    sink.started_and_completed_many(done);
+}
+
+/// Runs a blocking closure job where blocking is allowed.
+async fn run_blocking(inner: Arc<Inner>, sink: CompletionSink, job: Job) {
+    let id = job.id;
     sink.started(id);
     let out =
         match tokio::task::spawn_blocking(move || futures::executor::block_on(run_job(job, None)))
@@ -164,20 +258,28 @@ impl Backend for TokioBackend {
         let Some(sink) = self.inner.sink.get() else {
             return;
         };
-        for job in jobs {
-            let id = job.id;
-            // The entry exists before the task can end, so the task always finds it.
-            self.inner.shard(id).insert(id, Slot::Spawning);
-            let h = self
-                .inner
+        // Entries exist before any chunk can run, so a chunk always finds its jobs' entries
+        // unless they were cancelled.
+        for job in &jobs {
+            self.inner.shard(job.id).insert(job.id, Slot::Pending);
+        }
+        // One tokio task per chunk of jobs rather than one per job; chunks spread the work
+        // over the runtime's workers.
+        if jobs.len() <= CHUNK {
+            self.inner
                 .handle
-                .spawn(run_one(self.inner.clone(), sink.clone(), job));
-            let mut shard = self.inner.shard(id);
-            match shard.get_mut(&id) {
-                Some(slot) => *slot = Slot::Running(h.abort_handle()),
-                // Already finished (abort is a no-op) or cancelled while spawning.
-                None => h.abort(),
+                .spawn(run_chunk(self.inner.clone(), sink.clone(), jobs));
+            return;
+        }
+        let mut iter = jobs.into_iter();
+        loop {
+            let chunk: Vec<Job> = iter.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
             }
+            self.inner
+                .handle
+                .spawn(run_chunk(self.inner.clone(), sink.clone(), chunk));
         }
     }
 
@@ -185,7 +287,8 @@ impl Backend for TokioBackend {
         let slot = self.inner.shard(id).remove(&id);
         match slot {
             Some(Slot::Running(h)) => h.abort(),
-            Some(Slot::Spawning) => {} // the dispatcher aborts it when it sees no entry
+            // Queued in a chunk (which skips it) or being spawned (aborted on spawn).
+            Some(Slot::Pending) => {}
             None => return,
         }
         if let Some(s) = self.inner.sink.get() {

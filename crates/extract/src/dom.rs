@@ -234,10 +234,7 @@ pub(crate) fn all_digits(s: &str) -> Option<u64> {
 pub(crate) fn id_after(href: &str, segment: &str) -> Option<u64> {
     let pat = format!("/{segment}/");
     let i = href.find(&pat)? + pat.len();
-    let digits: String = href[i..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = href[i..].chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
@@ -276,7 +273,10 @@ mod tests {
             url_host("https://pt.stackoverflow.com/questions/1"),
             Some("pt.stackoverflow.com".into())
         );
-        assert_eq!(url_path("http://stackoverflow.com/questions/1/a"), "/questions/1/a");
+        assert_eq!(
+            url_path("http://stackoverflow.com/questions/1/a"),
+            "/questions/1/a"
+        );
         assert_eq!(url_path("/questions/1/a"), "/questions/1/a");
     }
 

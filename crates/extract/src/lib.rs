@@ -54,6 +54,9 @@ use scan::Markers;
 pub const MAX_NESTING: usize = 1024;
 
 /// A page of either kind, as detected from its markup.
+// One value per parse call: boxing the larger variant would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "page", rename_all = "snake_case")]
 pub enum Page {
@@ -80,10 +83,10 @@ fn precheck(html: &str) -> Result<Markers, ExtractError> {
         return Err(ExtractError::Empty);
     }
     let markers = scan::content_markers(html);
-    if markers == Markers::None {
-        if let Some(block) = block::classify_details(html) {
-            return Err(block);
-        }
+    if markers == Markers::None
+        && let Some(block) = block::classify_details(html)
+    {
+        return Err(block);
     }
     if scan::is_truncated(html) {
         return Err(ExtractError::Truncated {
@@ -187,7 +190,9 @@ mod tests {
     fn empty_and_unknown() {
         assert_eq!(parse_page("  \n"), Err(ExtractError::Empty));
         assert_eq!(
-            parse_page("<html><body><p>hi</p></body></html>").unwrap_err().kind(),
+            parse_page("<html><body><p>hi</p></body></html>")
+                .unwrap_err()
+                .kind(),
             "not_a_page"
         );
     }

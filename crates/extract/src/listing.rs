@@ -2,7 +2,9 @@
 
 use scraper::{ElementRef, Html};
 
-use crate::dom::{self, all_digits, attr, elements, find, has_class, id_after, outermost, parse_int};
+use crate::dom::{
+    self, all_digits, attr, elements, find, has_class, id_after, outermost, parse_int,
+};
 use crate::error::ExtractError;
 use crate::model::{ListingEntry, ListingPage, ListingType, Pagination};
 
@@ -34,14 +36,16 @@ fn number_in(el: ElementRef<'_>) -> Option<i64> {
 }
 
 fn entry(row: ElementRef<'_>) -> Option<ListingEntry> {
-    let link_el = find(row, |e| e.value().name() == "a" && has_class(e, "question-hyperlink"))
-        .or_else(|| {
-            find(row, |e| has_class(e, "s-post-summary--content-title"))
-                .and_then(|h| find(h, |e| e.value().name() == "a"))
-        })
-        .or_else(|| {
-            find(row, |e| e.value().name() == "h3").and_then(|h| find(h, |e| e.value().name() == "a"))
-        })?;
+    let link_el = find(row, |e| {
+        e.value().name() == "a" && has_class(e, "question-hyperlink")
+    })
+    .or_else(|| {
+        find(row, |e| has_class(e, "s-post-summary--content-title"))
+            .and_then(|h| find(h, |e| e.value().name() == "a"))
+    })
+    .or_else(|| {
+        find(row, |e| e.value().name() == "h3").and_then(|h| find(h, |e| e.value().name() == "a"))
+    })?;
     let href = link_el.value().attr("href")?;
     let link = dom::url_path(href);
     let id = row_id(row, Some(&link))?;
@@ -57,9 +61,8 @@ fn entry(row: ElementRef<'_>) -> Option<ListingEntry> {
         let number = |item: ElementRef<'_>| {
             find(item, |e| has_class(e, "s-post-summary--stats-item-number")).and_then(number_in)
         };
-        let by_prop = |p: &str| {
-            find(row, |e| e.value().attr("itemprop") == Some(p)).and_then(number_in)
-        };
+        let by_prop =
+            |p: &str| find(row, |e| e.value().attr("itemprop") == Some(p)).and_then(number_in);
         let score = by_prop("upvoteCount").or_else(|| stats.first().and_then(|s| number(*s)));
         let answers = by_prop("answerCount").or_else(|| stats.get(1).and_then(|s| number(*s)));
         // The title carries the exact count (`1,234 views`); the number
@@ -81,9 +84,11 @@ fn entry(row: ElementRef<'_>) -> Option<ListingEntry> {
             });
         let status = find(row, |e| has_class(e, "status"));
         let answers = status.and_then(|s| {
-            find(s, |e| e.value().name() == "strong" || has_class(e, "mini-counts"))
-                .and_then(number_in)
-                .or_else(|| number_in(s))
+            find(s, |e| {
+                e.value().name() == "strong" || has_class(e, "mini-counts")
+            })
+            .and_then(number_in)
+            .or_else(|| number_in(s))
         });
         let views = find(row, |e| has_class(e, "views")).and_then(|v| {
             attr(v, "title")
@@ -113,7 +118,9 @@ fn entry(row: ElementRef<'_>) -> Option<ListingEntry> {
         title,
         link,
         score: score.unwrap_or(0),
-        answer_count: answer_count.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+        answer_count: answer_count
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
         view_count,
         tags,
         has_accepted_answer: has_accepted,
@@ -125,8 +132,10 @@ fn pagination(root: ElementRef<'_>) -> Option<Pagination> {
     let pager = outermost(root, |e| {
         (has_class(e, "pager") || has_class(e, "s-pagination"))
             && !has_class(e, "page-sizer")
-            && find(e, |x| x.value().attr("href").is_some_and(|h| h.contains("page=")))
-                .is_some()
+            && find(e, |x| {
+                x.value().attr("href").is_some_and(|h| h.contains("page="))
+            })
+            .is_some()
     })
     .into_iter()
     .next()?;
@@ -191,12 +200,12 @@ fn listing_type(html: &Html) -> ListingType {
 pub(crate) fn extract(html: &Html) -> Result<ListingPage, ExtractError> {
     let root = html.root_element();
     let rows = outermost(root, |e| row_markup(e).is_some());
-    let markup = rows
-        .first()
-        .and_then(|r| row_markup(*r))
-        .ok_or_else(|| ExtractError::NotAPage {
-            reason: "no listing rows (.question-summary / .s-post-summary)".to_string(),
-        })?;
+    let markup =
+        rows.first()
+            .and_then(|r| row_markup(*r))
+            .ok_or_else(|| ExtractError::NotAPage {
+                reason: "no listing rows (.question-summary / .s-post-summary)".to_string(),
+            })?;
     let questions = rows.iter().filter_map(|r| entry(*r)).collect();
     Ok(ListingPage {
         page_title: dom::page_title(html),

@@ -76,10 +76,12 @@ fn owner_signature(post: ElementRef<'_>) -> Option<ElementRef<'_>> {
 }
 
 fn user_link(el: ElementRef<'_>) -> Option<(ElementRef<'_>, u64)> {
-    elements(el).filter(|e| e.value().name() == "a").find_map(|a| {
-        let href = a.value().attr("href")?;
-        id_after(href, "users").map(|id| (a, id))
-    })
+    elements(el)
+        .filter(|e| e.value().name() == "a")
+        .find_map(|a| {
+            let href = a.value().attr("href")?;
+            id_after(href, "users").map(|id| (a, id))
+        })
 }
 
 /// Direct text children of an element (not its descendants' text).
@@ -101,8 +103,7 @@ pub(crate) fn author_from_signature(sig: Option<ElementRef<'_>>) -> Author {
         .collect();
     let community = find(sig, |e| has_class(e, "community-wiki")).is_some()
         || find(sig, |e| {
-            e.value().name() == "a"
-                && e.value().id().is_some_and(|id| id.starts_with("history-"))
+            e.value().name() == "a" && e.value().id().is_some_and(|id| id.starts_with("history-"))
         })
         .is_some()
         || details.iter().any(|d| {
@@ -144,7 +145,10 @@ fn split_status_suffix(title: &str) -> (String, Option<String>) {
     {
         let suffix = stripped[open + 2..].trim();
         if !suffix.is_empty() && !suffix.contains('[') {
-            return (stripped[..open].trim().to_string(), Some(suffix.to_string()));
+            return (
+                stripped[..open].trim().to_string(),
+                Some(suffix.to_string()),
+            );
         }
     }
     (title.to_string(), None)
@@ -194,24 +198,34 @@ fn answer_count_declared(root: ElementRef<'_>) -> Option<u32> {
         return v.parse().ok();
     }
     let header = find(root, |e| e.value().id() == Some("answers-header"))?;
-    if let Some(e) = find(header, |e| e.value().attr("itemprop") == Some("answerCount")) {
+    if let Some(e) = find(header, |e| {
+        e.value().attr("itemprop") == Some("answerCount")
+    }) {
         return first_number(&dom::text(e)).and_then(|n| u32::try_from(n).ok());
     }
     let h2 = find(header, |e| e.value().name() == "h2")?;
     first_number(&dom::text(h2)).and_then(|n| u32::try_from(n).ok())
 }
 
-fn markup_era(question: ElementRef<'_>, body: ElementRef<'_>, answers: &[ElementRef<'_>]) -> MarkupEra {
+fn markup_era(
+    question: ElementRef<'_>,
+    body: ElementRef<'_>,
+    answers: &[ElementRef<'_>],
+) -> MarkupEra {
     if question.value().attr("data-score").is_some() {
         MarkupEra::E
     } else if has_class(body, "s-prose") || has_class(body, "js-post-body") {
         MarkupEra::D
-    } else if find(question, |e| has_class(e, "js-vote-count") || has_class(e, "post-layout"))
-        .is_some()
+    } else if find(question, |e| {
+        has_class(e, "js-vote-count") || has_class(e, "post-layout")
+    })
+    .is_some()
     {
         MarkupEra::C
     } else if question.value().attr("data-questionid").is_some()
-        || answers.iter().any(|a| a.value().attr("data-answerid").is_some())
+        || answers
+            .iter()
+            .any(|a| a.value().attr("data-answerid").is_some())
     {
         MarkupEra::B
     } else {
@@ -221,7 +235,11 @@ fn markup_era(question: ElementRef<'_>, body: ElementRef<'_>, answers: &[Element
 
 /// The question id: `data-questionid`, the header link, the canonical URL,
 /// or the hidden post-id input of the oldest layout.
-fn question_id(html: &Html, question: ElementRef<'_>, title_link: Option<ElementRef<'_>>) -> Option<u64> {
+fn question_id(
+    html: &Html,
+    question: ElementRef<'_>,
+    title_link: Option<ElementRef<'_>>,
+) -> Option<u64> {
     attr(question, "data-questionid")
         .and_then(|v| v.parse().ok())
         .or_else(|| {
@@ -268,7 +286,11 @@ pub(crate) fn extract(html: &Html) -> Result<Question, ExtractError> {
     let header = find(root, |e| e.value().id() == Some("question-header"));
     let h1 = header
         .and_then(|h| find(h, |e| e.value().name() == "h1"))
-        .or_else(|| find(root, |e| e.value().name() == "h1" && e.value().attr("itemprop") == Some("name")));
+        .or_else(|| {
+            find(root, |e| {
+                e.value().name() == "h1" && e.value().attr("itemprop") == Some("name")
+            })
+        });
     let title_link = h1
         .and_then(|h| find(h, |e| e.value().name() == "a"))
         .or_else(|| find(root, |e| has_class(e, "question-hyperlink")));
@@ -278,8 +300,7 @@ pub(crate) fn extract(html: &Html) -> Result<Question, ExtractError> {
         .filter(|t| !t.is_empty())
         .ok_or_else(|| not_a_page("no question title (#question-header h1)"))?;
     let (title_clean, title_status_suffix) = split_status_suffix(&title);
-    let id = question_id(html, question, title_link)
-        .ok_or_else(|| not_a_page("no question id"))?;
+    let id = question_id(html, question, title_link).ok_or_else(|| not_a_page("no question id"))?;
     let score = post_score(question).ok_or_else(|| not_a_page("question has no vote count"))?;
     let body = post_body(question).ok_or_else(|| not_a_page("question has no body"))?;
     let mut tags = Vec::new();
@@ -315,7 +336,7 @@ pub(crate) fn extract(html: &Html) -> Result<Question, ExtractError> {
 
     Ok(Question {
         page_title: dom::page_title(html),
-        og_title: dom::meta_property(html, "og:title").map(|t| collapse(t)),
+        og_title: dom::meta_property(html, "og:title").map(collapse),
         site_host: dom::site_host(html),
         id,
         title,

@@ -213,7 +213,11 @@ impl<'a> Stripper<'a> {
             .and_then(|c| c.split('"').next())
             .unwrap_or("");
         let is_form = container == "form" && tag.contains("id=\"post-form\"");
-        if !is_form && !class.split_ascii_whitespace().any(|c| NOISE_CLASSES.contains(&c)) {
+        if !is_form
+            && !class
+                .split_ascii_whitespace()
+                .any(|c| NOISE_CLASSES.contains(&c))
+        {
             return None;
         }
         self.balanced_end(container, gt + 1)
@@ -313,8 +317,8 @@ pub(crate) fn cut_to_content(doc: &str, markers: Markers) -> Option<String> {
 
 /// Elements that never hold children (no end tag).
 const VOID: [&str; 16] = [
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
-    "param", "source", "track", "wbr", "frame",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "frame",
 ];
 /// Elements whose end tag is optional: the parser closes them implicitly, so
 /// a run of them does not nest.
@@ -414,14 +418,20 @@ pub(crate) fn max_nesting(doc: &str) -> usize {
 }
 
 #[cfg(test)]
-mod nesting_tests {
+mod tests {
     use super::*;
 
     #[test]
     fn nesting_estimate() {
         assert_eq!(max_nesting("<div><p>a<p>b<span>c</span></div>"), 2);
-        assert_eq!(max_nesting("<div><br><img src=x><svg><path/></svg></div>"), 2);
-        assert_eq!(max_nesting("<script>if (a <div> b) {}</script><div></div>"), 1);
+        assert_eq!(
+            max_nesting("<div><br><img src=x><svg><path/></svg></div>"),
+            2
+        );
+        assert_eq!(
+            max_nesting("<script>if (a <div> b) {}</script><div></div>"),
+            1
+        );
         assert_eq!(max_nesting(&"<b>".repeat(5000)), 5000);
         // `/>` does not close HTML elements, only foreign ones.
         assert_eq!(max_nesting(&"<div/>".repeat(300)), 300);
@@ -429,8 +439,6 @@ mod nesting_tests {
         assert_eq!(max_nesting("<!-- <div><div> --><a title=\"x>y\">z</a>"), 1);
         assert_eq!(max_nesting("<a title=\"<div>\">z</a>"), 1);
     }
-
-    use super::*;
 
     #[test]
     fn noise_is_removed_but_text_kept() {
@@ -441,7 +449,10 @@ mod nesting_tests {
              <button class=\"v\"><svg></svg></button>f<ul class=\"comments-list\"><li>c</li></ul>g<ul><li>h</li></ul>\
              <div class=\"x js-post-menu\"><div>m</div><div><div>n</div></div></div>i<div class=\"post-text\">j</div>",
         );
-        assert_eq!(out, "abcd<scripted>efg<ul><li>h</li></ul>i<div class=\"post-text\">j</div>");
+        assert_eq!(
+            out,
+            "abcd<scripted>efg<ul><li>h</li></ul>i<div class=\"post-text\">j</div>"
+        );
     }
 
     #[test]

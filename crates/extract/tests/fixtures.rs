@@ -50,7 +50,11 @@ fn check(name: &str) {
         // Point at the differing fields, not two walls of JSON.
         let mut diffs = Vec::new();
         diff("", &expected, &actual, &mut diffs);
-        panic!("{name}: extractor output differs from {}:\n{}", exp_path.display(), diffs.join("\n"));
+        panic!(
+            "{name}: extractor output differs from {}:\n{}",
+            exp_path.display(),
+            diffs.join("\n")
+        );
     }
 }
 
@@ -58,7 +62,12 @@ fn diff(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
     match (want, got) {
         (Value::Object(w), Value::Object(g)) => {
             for (k, wv) in w {
-                diff(&format!("{path}.{k}"), wv, g.get(k).unwrap_or(&Value::Null), out);
+                diff(
+                    &format!("{path}.{k}"),
+                    wv,
+                    g.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
             }
             for k in g.keys().filter(|k| !w.contains_key(*k)) {
                 out.push(format!("  {path}.{k}: unexpected field"));
@@ -142,9 +151,24 @@ fn top_and_first_answer() {
     };
     let cases = [
         // (page, top, first, accepted)
-        ("b-q-accepted-not-top", Some(21001050), Some(21001050), Some(21001002)),
-        ("e-q-accepted-not-top", Some(71010050), Some(71010050), Some(71010011)),
-        ("d-q-non-ascii", Some(63007010), Some(63007020), Some(63007010)),
+        (
+            "b-q-accepted-not-top",
+            Some(21001050),
+            Some(21001050),
+            Some(21001002),
+        ),
+        (
+            "e-q-accepted-not-top",
+            Some(71010050),
+            Some(71010050),
+            Some(71010011),
+        ),
+        (
+            "d-q-non-ascii",
+            Some(63007010),
+            Some(63007020),
+            Some(63007010),
+        ),
         ("b-q-negative", Some(23003020), Some(23003010), None),
         ("e-q-no-answers", None, None, None),
     ];
@@ -152,6 +176,10 @@ fn top_and_first_answer() {
         let q = load(name);
         assert_eq!(q.top_answer().map(|a| a.id), top, "{name}: top");
         assert_eq!(q.first_answer().map(|a| a.id), first, "{name}: first");
-        assert_eq!(q.accepted_answer().map(|a| a.id), accepted, "{name}: accepted");
+        assert_eq!(
+            q.accepted_answer().map(|a| a.id),
+            accepted,
+            "{name}: accepted"
+        );
     }
 }

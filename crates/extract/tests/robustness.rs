@@ -73,19 +73,53 @@ fn delete_tags(doc: &str, picks: &[usize]) -> String {
 
 fn token_soup() -> impl Strategy<Value = String> {
     let tokens = prop::sample::select(vec![
-        "<html>", "</html>", "<head>", "</head>", "<body>", "</body>", "<title>", "</title>",
-        "<div id=\"question-header\">", "<h1>", "</h1>", "<a href=\"/questions/12/x\">", "</a>",
+        "<html>",
+        "</html>",
+        "<head>",
+        "</head>",
+        "<body>",
+        "</body>",
+        "<title>",
+        "</title>",
+        "<div id=\"question-header\">",
+        "<h1>",
+        "</h1>",
+        "<a href=\"/questions/12/x\">",
+        "</a>",
         "<div id=\"question\" class=\"question\" data-questionid=\"7\">",
         "<div id=\"answer-9\" class=\"answer accepted-answer\" data-score=\"-3\">",
-        "<div class=\"s-prose js-post-body\">", "<div class=\"post-text\">",
-        "<div class=\"js-vote-count\" data-value=\"x\">", "<span class=\"vote-count-post\">",
-        "<div class=\"post-signature owner\">", "<div class=\"user-details\">",
-        "<a href=\"/users/5/u\">", "<span class=\"community-wiki\">", "<aside class=\"js-post-notice\">",
-        "<div class=\"question-summary\" id=\"question-summary-3\">", "<div class=\"s-post-summary\">",
-        "<div class=\"pager\">", "<a rel=\"next\" href=\"?page=99999999999\">", "<b>", "<table>",
-        "<td>", "<script>", "</script>", "</div>", "</span>", "text ", "12", "-", "&amp;", "é",
-        "<!--", "-->", "<select id=\"answer-sort\"><option selected value=\"votes\">",
-        "<div id=\"sidebar\">", "<div id=\"mainbar\">", "_cf_chl_opt", "<h2 data-answercount=\"4294967296\">",
+        "<div class=\"s-prose js-post-body\">",
+        "<div class=\"post-text\">",
+        "<div class=\"js-vote-count\" data-value=\"x\">",
+        "<span class=\"vote-count-post\">",
+        "<div class=\"post-signature owner\">",
+        "<div class=\"user-details\">",
+        "<a href=\"/users/5/u\">",
+        "<span class=\"community-wiki\">",
+        "<aside class=\"js-post-notice\">",
+        "<div class=\"question-summary\" id=\"question-summary-3\">",
+        "<div class=\"s-post-summary\">",
+        "<div class=\"pager\">",
+        "<a rel=\"next\" href=\"?page=99999999999\">",
+        "<b>",
+        "<table>",
+        "<td>",
+        "<script>",
+        "</script>",
+        "</div>",
+        "</span>",
+        "text ",
+        "12",
+        "-",
+        "&amp;",
+        "é",
+        "<!--",
+        "-->",
+        "<select id=\"answer-sort\"><option selected value=\"votes\">",
+        "<div id=\"sidebar\">",
+        "<div id=\"mainbar\">",
+        "_cf_chl_opt",
+        "<h2 data-answercount=\"4294967296\">",
     ]);
     prop::collection::vec(tokens, 0..300).prop_map(|v| v.concat())
 }
@@ -160,8 +194,13 @@ fn deep_nesting_is_refused_before_parsing() {
     for opener in ["<div>", "<span>", "<b data-x=\"1\">", "<div/>"] {
         let doc = question_shell(&format!("{}deep", opener.repeat(20_000)), "");
         match parse_page(&doc) {
-            Err(e @ ExtractError::NotAPage { .. }) => assert!(e.to_string().contains("nests"), "{e}"),
-            other => panic!("{opener}: expected a refusal, got {:?}", other.map(|p| p.kind())),
+            Err(e @ ExtractError::NotAPage { .. }) => {
+                assert!(e.to_string().contains("nests"), "{e}")
+            }
+            other => panic!(
+                "{opener}: expected a refusal, got {:?}",
+                other.map(|p| p.kind())
+            ),
         }
     }
 }

@@ -759,6 +759,10 @@ async fn reader_loop(inner: Arc<Inner>, mut link: Link) {
                     tracing::warn!(url = %inner.url, "redis backend: reading replies failed: {e}");
                 }
                 was_down = true;
+                // Redis may come back as a new server whose stream ids do not continue ours:
+                // re-read the (trimmed) stream from its start; repeats are ignored.
+                last = "0-0".to_string();
+                trimmed = last.clone();
                 let _ = inner.tx.send(Cmd::CheckMarker);
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}

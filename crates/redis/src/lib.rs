@@ -26,8 +26,31 @@
 //!   Redis stays unreachable for [`RedisOptions::reconnect_timeout`], jobs in flight fail with
 //!   a clear error.
 //!
+//! * Security: `redis://:PASSWORD@HOST` URLs authenticate; `rediss://` uses TLS (web PKI
+//!   roots, or a private CA via [`RedisOptions::tls_ca_file`] / [`WorkerOptions::tls_ca_file`]).
+//!   Payloads plus inputs, and results, are limited in size (`max_payload_bytes`). Passwords
+//!   are masked in every error and log line.
+//!
 //! The wire format (serde_json payloads, inputs and outputs) is described in the executor's
 //! [`backend`](sofleet_executor::backend) module docs.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use sofleet_executor::Client;
+//! use sofleet_redis::testing::tasks::Square;
+//! use sofleet_redis::{RedisBackend, RedisOptions};
+//!
+//! // Workers elsewhere run `run_worker` with `Square` registered.
+//! let backend = RedisBackend::connect("redis://:secret@10.0.0.5:6379", RedisOptions::default()).await?;
+//! let client = Client::new(backend);
+//! let squares = client.map((0..10).map(|x| Square { x }));
+//! for f in squares {
+//!     println!("{}", f.value().await?);
+//! }
+//! # Ok(()) }
+//! ```
 
 mod backend;
 mod conn;

@@ -129,6 +129,15 @@ async fn bad_jobs_fail_alone_and_the_worker_survives() {
         "{panicked:?}"
     );
 
+    // Closures cannot cross processes: refused on the client with a clear error.
+    let closure = client
+        .submit_fn("local-closure", || 5_u32)
+        .value()
+        .await
+        .unwrap_err();
+    let msg = closure.to_string();
+    assert!(msg.contains("local closure task"), "{msg}");
+
     // The same worker process is still alive and serving.
     assert_eq!(client.submit(Square { x: 12 }).value().await.unwrap(), 144);
     assert!(!worker.exited(), "the worker crashed on a bad job");

@@ -7,7 +7,7 @@ use sofleet_analysis::{Format, failures_frame, questions_frame, write_frame};
 use sofleet_crawl::{CrawlConfig, CrawlEvent, CrawlPlan, StopFlag, crawl_until};
 use sofleet_records::{CrawledQuestion, FailureKind, FailureRecord};
 
-use crate::args::CrawlArgs;
+use crate::args::{BackendChoice, CrawlArgs};
 use crate::cmd::{backend_client, runtime};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
@@ -43,31 +43,30 @@ pub fn run(args: CrawlArgs) -> CmdResult {
 
     let rt = runtime()?;
     let stop = StopFlag::new();
-    let (questions, failures, summary) = rt
-        .block_on(async {
-            let client = backend_client(&args.backend, args.concurrency as usize);
-            let on_ctrl_c = stop.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!(
-                        "\nstopping: finishing requests in flight, keeping what was fetched…"
-                    );
-                    on_ctrl_c.stop();
-                }
-            });
-            let mut progress = Progress::new(args.no_progress);
-            let mut questions: Vec<CrawledQuestion> = Vec::new();
-            let mut failures: Vec<FailureRecord> = Vec::new();
-            let summary = crawl_until(&client, &config, &plan, &stop, |event| match event {
-                CrawlEvent::Question(q) => questions.push(*q),
-                CrawlEvent::Failure(f) => failures.push(f),
-                CrawlEvent::Progress(p) => progress.update(p),
-            })
-            .await;
-            progress.finish();
-            summary.map(|s| (questions, failures, s))
+    let remote = matches!(args.backend, BackendChoice::Redis(_));
+    let (questions, failures, summary) = rt.block_on(async {
+        let client = backend_client(&args.backend, args.concurrency as usize).await?;
+        let on_ctrl_c = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nstopping: finishing requests in flight, keeping what was fetched…");
+                on_ctrl_c.stop();
+            }
+        });
+        let mut progress = Progress::new(args.no_progress);
+        let mut questions: Vec<CrawledQuestion> = Vec::new();
+        let mut failures: Vec<FailureRecord> = Vec::new();
+        let summary = crawl_until(&client, &config, &plan, &stop, |event| match event {
+            CrawlEvent::Question(q) => questions.push(*q),
+            CrawlEvent::Failure(f) => failures.push(f),
+            CrawlEvent::Progress(p) => progress.update(p),
         })
-        .map_err(|e| Failure::Usage(e.to_string()))?;
+        .await;
+        progress.finish();
+        summary
+            .map(|s| (questions, failures, s))
+            .map_err(|e| Failure::Usage(e.to_string()))
+    })?;
 
     let mut frame = questions_frame(&questions).context("cannot build the questions frame")?;
     write_frame(&mut frame, &args.out, format)
@@ -76,14 +75,28 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     write_frame(&mut failure_frame, &failures_out, format)
         .with_context(|| format!("cannot write {}", failures_out.display()))?;
 
-    eprintln!("{summary}");
+    if remote {
+        // The fetchers live in the workers: their counters are not this process's.
+        eprintln!(
+            "{} questions, {} failures, {} listing pages in {:.1} s on remote workers \
+             (request statistics are kept by each worker)",
+            summary.questions,
+            summary.failures,
+            summary.listings,
+            summary.elapsed.as_secs_f64()
+        );
+    } else {
+        eprintln!("{summary}");
+    }
     let serial = summary.stats.request_time();
-    eprintln!(
-        "wall time {:.2} s; the same {} requests one after another: {:.2} s",
-        summary.elapsed.as_secs_f64(),
-        summary.stats.requests,
-        serial.as_secs_f64()
-    );
+    if !remote {
+        eprintln!(
+            "wall time {:.2} s; the same {} requests one after another: {:.2} s",
+            summary.elapsed.as_secs_f64(),
+            summary.stats.requests,
+            serial.as_secs_f64()
+        );
+    }
     println!(
         "wrote {} questions to {} and {} failure rows to {}",
         questions.len(),

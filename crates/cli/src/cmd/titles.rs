@@ -37,12 +37,12 @@ pub fn run(args: TitlesArgs) -> CmdResult {
     );
     let mut failed = count_failed(&serial);
     if !args.serial {
-        let (parallel, parallel_time) = rt
-            .block_on(async {
-                let client = backend_client(&BackendChoice::Tokio, 1);
-                timed(fetch_titles(Some(&client), &config, args.pages.clone())).await
-            })
-            .map_err(|e| Failure::Usage(e.to_string()))?;
+        let (parallel, parallel_time) = rt.block_on(async {
+            let client = backend_client(&BackendChoice::Tokio, 1).await?;
+            timed(fetch_titles(Some(&client), &config, args.pages.clone()))
+                .await
+                .map_err(|e| Failure::Usage(e.to_string()))
+        })?;
         println!(
             "parallel: {} pages in {:.2} s ({:.1}x faster than serial)",
             parallel.len(),
