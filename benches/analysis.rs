@@ -77,11 +77,48 @@ fn synthetic_frame(rows: usize) -> DataFrame {
     .expect("synthetic frame")
 }
 
+/// This process's user + system CPU time in seconds (Linux `/proc`, 100 Hz ticks).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Prints the CPU time one aggregation costs: on a shared, busy machine the
+/// wall-clock figure criterion reports includes waiting for a core, while an
+/// idle machine's wall time is at most this CPU time (polars and the tag
+/// count also use the second core).
+fn report_cpu_time(frame: &DataFrame) {
+    const RUNS: u32 = 20;
+    let (Some(before), start) = (process_cpu_seconds(), std::time::Instant::now()) else {
+        return;
+    };
+    for _ in 0..RUNS {
+        black_box(Summary::from_frame(black_box(frame), 10).expect("aggregate"));
+    }
+    let wall = start.elapsed().as_secs_f64();
+    if let Some(after) = process_cpu_seconds() {
+        eprintln!(
+            "analysis: Summary::from_frame on {ROWS} rows: {:.1} ms CPU time per run \
+             (all threads), {:.1} ms wall per run during this measurement",
+            (after - before) * 1000.0 / f64::from(RUNS),
+            wall * 1000.0 / f64::from(RUNS),
+        );
+    }
+}
+
 fn aggregate(c: &mut Criterion) {
     let frame = synthetic_frame(ROWS);
     let check = Summary::from_frame(&frame, 10).expect("aggregate");
     assert_eq!(check.questions, ROWS as u64);
     assert_eq!(check.authors_by_votes.len(), 10);
+
+    report_cpu_time(&frame);
 
     let mut group = c.benchmark_group("analysis");
     group.sample_size(10);

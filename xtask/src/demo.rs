@@ -29,7 +29,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         bail!("`cargo xtask demo` takes no arguments (got `{extra}`)");
     }
     let mut build = super::cargo();
-    build.args(["build", "--quiet", "--package", "sofleet", "--bin", "sofleet"]);
+    build.args([
+        "build",
+        "--quiet",
+        "--package",
+        "sofleet",
+        "--bin",
+        "sofleet",
+    ]);
     super::run("build sofleet", build)?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
@@ -63,7 +70,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let started = Instant::now();
     let status = Command::new(&sofleet)
         .args(["crawl", "--base-url", &base_url])
-        .args(["--tag", "dask", "--tag", "pandas", "--sort", "votes", "--pages", "1-3"])
+        .args([
+            "--tag", "dask", "--tag", "pandas", "--sort", "votes", "--pages", "1-3",
+        ])
         .args(["--backend", "tokio", "--concurrency", "8", "--rate", "50/s"])
         .arg("--out")
         .arg(&posts)

@@ -24,12 +24,20 @@ commands:
   test                 fmt check, clippy -D warnings, all tests and doc tests (debug profile)
   demo                 crawl the embedded mock site offline and write out/ (posts, report, charts)
   bench [NAME…] [--quick]
-                       criterion suites: executor, extract, crawl, analysis, redis (default: all)
+                       criterion suites: executor, extract, crawl, analysis, redis,
+                       mock-site (default: all)
   check-pages DIR      run the extractor over saved pages with an expected.json and print agreement
 ";
 
 /// The benchmark suites, each a `[[bench]]` of `benches/` gated by the feature of the same name.
-const BENCH_SUITES: [&str; 5] = ["executor", "extract", "crawl", "analysis", "redis"];
+const BENCH_SUITES: [&str; 6] = [
+    "executor",
+    "extract",
+    "crawl",
+    "analysis",
+    "redis",
+    "mock-site",
+];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,7 +51,9 @@ fn main() -> Result<()> {
         "bench" => bench(rest),
         "check-pages" => {
             let [dir] = rest else {
-                bail!("check-pages takes exactly one argument, the folder of saved pages (with expected.json)");
+                bail!(
+                    "check-pages takes exactly one argument, the folder of saved pages (with expected.json)"
+                );
             };
             let all_agree = check_pages::run(Path::new(dir))?;
             if !all_agree {
@@ -119,7 +129,12 @@ fn test(args: &[String]) -> Result<()> {
 /// The Redis backend tests start real `redis-server` processes. On a fresh
 /// Debian/Ubuntu machine where we are root, install it; elsewhere say how.
 fn ensure_redis_server() -> Result<()> {
-    let present = || Command::new("redis-server").arg("--version").output().is_ok();
+    let present = || {
+        Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok()
+    };
     if present() {
         return Ok(());
     }
@@ -136,7 +151,13 @@ fn ensure_redis_server() -> Result<()> {
         run("apt-get update", update)?;
         let mut install = Command::new("apt-get");
         install
-            .args(["install", "-y", "-qq", "--no-install-recommends", "redis-server"])
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "redis-server",
+            ])
             .env("DEBIAN_FRONTEND", "noninteractive");
         run("apt-get install redis-server", install)?;
         if present() {
@@ -177,10 +198,13 @@ fn bench(args: &[String]) -> Result<()> {
             "--features",
             name,
             "--bench",
-            name,
+            &name.replace('-', "_"),
         ]);
+        // Criterion's HTML plots need a system font that plotters (built with
+        // `ab_glyph` for our charts) does not look up: text reports only.
+        cmd.args(["--", "--noplot"]);
         if quick {
-            cmd.args(["--", "--quick"]);
+            cmd.arg("--quick");
         }
         run(&format!("bench {name}"), cmd)?;
     }

@@ -147,6 +147,9 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
-        assert_eq!(serde_json::to_string(&Stage::Listing).unwrap(), "\"listing\"");
+        assert_eq!(
+            serde_json::to_string(&Stage::Listing).unwrap(),
+            "\"listing\""
+        );
     }
 }

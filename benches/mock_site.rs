@@ -1,6 +1,6 @@
 //! How fast the mock site generates, renders and serves pages.
 //!
-//! `cargo bench -p sofleet-mock-so --bench mock_site -- --quick`
+//! `cargo xtask bench mock-site --quick`
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
