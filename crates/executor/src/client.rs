@@ -638,16 +638,13 @@ impl Shared {
 
     fn on_completed(self: &Arc<Self>, job: JobId, outcome: JobOutcome, also_started: bool) {
         let mut fx = Fx::default();
-        self.lock().job_completed(job, outcome, also_started, &mut fx);
+        self.lock()
+            .job_completed(job, outcome, also_started, &mut fx);
         self.apply(fx);
     }
 
     /// Many reports under one lock and one round of wake-ups and dispatch.
-    fn on_completed_batch(
-        self: &Arc<Self>,
-        reports: Vec<(JobId, JobOutcome)>,
-        also_started: bool,
-    ) {
+    fn on_completed_batch(self: &Arc<Self>, reports: Vec<(JobId, JobOutcome)>, also_started: bool) {
         let mut fx = Fx::default();
         {
             let mut st = self.lock();
@@ -1002,6 +999,9 @@ impl State {
     }
 
     fn apply_outcome(&mut self, id: u64, outcome: JobOutcome, fx: &mut Fx) {
+        if let JobOutcome::Success(v) = outcome {
+            return self.finish(id, v, fx);
+        }
         let n = self.nodes.get_mut(&id).expect("caller checked");
         let key = n.cell.key.clone();
         let name = n.cell.name.clone();
@@ -1068,8 +1068,10 @@ impl State {
         let dependents = std::mem::take(&mut n.dependents);
         n.cell
             .complete(TaskStatus::Finished, Ok(value), &mut fx.wakers);
-        let (key, name) = (n.cell.key.clone(), n.cell.name.clone());
-        self.emit(|| Event::Finished { key, name });
+        if !self.subscribers.is_empty() {
+            let (key, name) = (n.cell.key.clone(), n.cell.name.clone());
+            self.emit(|| Event::Finished { key, name });
+        }
         for d in dependents {
             let ready = match self.nodes.get_mut(&d).and_then(|n| n.spec.as_mut()) {
                 Some(s) => {
@@ -1082,11 +1084,11 @@ impl State {
                 self.try_start(d, fx);
             }
         }
-        let mut ops = Vec::new();
-        if let Some(spec) = spec {
-            ops.extend(spec.deps.into_iter().map(Op::Decref));
+        if let Some(spec) = spec
+            && !spec.deps.is_empty()
+        {
+            self.run_ops(spec.deps.into_iter().map(Op::Decref).collect(), fx);
         }
-        self.run_ops(ops, fx);
         self.maybe_remove(id);
     }
 

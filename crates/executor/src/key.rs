@@ -145,3 +145,35 @@ impl<'de> Deserialize<'de> for TaskKey {
         Ok(TaskKey::from(String::deserialize(d)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_keys_are_distinct_and_well_formed() {
+        let keys: std::collections::HashSet<TaskKey> =
+            (0..10_000).map(|_| TaskKey::random("noop")).collect();
+        assert_eq!(keys.len(), 10_000);
+        for k in keys.iter().take(100) {
+            let hex = k.as_str().strip_prefix("noop-").expect("name prefix");
+            assert_eq!(hex.len(), 32, "{k}");
+            assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{k}");
+        }
+        // Another thread's stream does not repeat this one's keys.
+        let other: Vec<TaskKey> =
+            std::thread::spawn(|| (0..10_000).map(|_| TaskKey::random("noop")).collect())
+                .join()
+                .expect("thread");
+        assert!(other.iter().all(|k| !keys.contains(k)));
+    }
+
+    #[test]
+    fn random_bits_vary_in_every_position() {
+        // Successive values differ in both halves (the mix spreads the counter's steps).
+        let a = fresh_random_bits();
+        let b = fresh_random_bits();
+        assert_ne!(a as u64, b as u64);
+        assert_ne!((a >> 64) as u64, (b >> 64) as u64);
+    }
+}

@@ -1,8 +1,8 @@
 //! [`TokioBackend`]: runs tasks as tokio tasks, for async I/O.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
@@ -22,13 +22,38 @@ use crate::task::{TaskContext, TaskRegistry};
 const SHARDS: usize = 32;
 
 enum Slot {
-    /// Dispatched and queued in a chunk, or being moved to a task of its own.
+    /// Dispatched: queued in a chunk, in its first poll, or being moved to a task of its own.
     Pending,
     /// Task spawned; abort handle for cancellation.
     Running(AbortHandle),
 }
 
-type Shard = Mutex<HashMap<JobId, Slot, BuildHasherDefault<crate::client::IdHasher>>>;
+/// Hasher for a shard's job map. A job id is `node << 20 | dispatch`, and a shard holds every
+/// 32nd node (see [`Inner::shard`]), so `id >> 25` counts up within a shard: it forms the low
+/// bits (neighbouring buckets for jobs dispatched in order, friendly to the cache), and the top
+/// 7 bits (hashbrown's control tag) are a mix of the whole id.
+#[derive(Default)]
+struct JobIdHasher(u64);
+
+impl Hasher for JobIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `JobId`s (one `u64`) are hashed with this hasher; fold anything else.
+        for b in bytes {
+            self.write_u64(self.0 ^ u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        const TAG: u64 = 0xFE00_0000_0000_0000;
+        self.0 = (n.rotate_right(25) & !TAG) | (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) & TAG);
+    }
+}
+
+type JobMap = HashMap<JobId, Slot, BuildHasherDefault<JobIdHasher>>;
+
+type Shard = Mutex<JobMap>;
 
 struct Inner {
     handle: Handle,
@@ -40,10 +65,7 @@ struct Inner {
 }
 
 impl Inner {
-    fn shard(
-        &self,
-        id: JobId,
-    ) -> MutexGuard<'_, HashMap<JobId, Slot, BuildHasherDefault<crate::client::IdHasher>>> {
+    fn shard(&self, id: JobId) -> MutexGuard<'_, JobMap> {
         let i = ((id.0 >> 20) ^ id.0) as usize % SHARDS;
         self.running[i].lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -187,12 +209,11 @@ async fn run_chunk(inner: Arc<Inner>, sink: CompletionSink, jobs: Vec<Job>) {
     let mut first_done: Option<Instant> = None;
     for job in jobs {
         let id = job.id;
-        // Claim the job; a job cancelled while queued has no entry (its cancel was reported).
-        if inner.shard(id).remove(&id).is_none() {
+        // A job cancelled while queued has no entry any more (its cancel was reported).
+        if !inner.shard(id).contains_key(&id) {
             continue;
         }
         if job.is_blocking() {
-            inner.shard(id).insert(id, Slot::Pending);
             let (task_inner, task_sink) = (inner.clone(), sink.clone());
             spawn_tracked(&inner, id, run_blocking(task_inner, task_sink, job));
             continue;
@@ -200,19 +221,27 @@ async fn run_chunk(inner: Arc<Inner>, sink: CompletionSink, jobs: Vec<Job>) {
         let mut work = Work::new(job, inner.registry.as_ref());
         match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await {
             Poll::Ready(out) => {
+                // Whoever removes the entry reports the job (a cancel may have won).
+                if inner.shard(id).remove(&id).is_none() {
+                    continue;
+                }
                 done.push((id, out));
                 let t = *first_done.get_or_insert_with(Instant::now);
                 // Reading the clock costs more than a no-op job: look every 8 reports.
-                if done.len() % 8 == 0 && t.elapsed() >= FLUSH_AFTER {
+                if done.len().is_multiple_of(8) && t.elapsed() >= FLUSH_AFTER {
                     sink.started_and_completed_many(std::mem::take(&mut done));
                     first_done = None;
                 }
             }
             Poll::Pending => {
-                // Tracked again, so it can be cancelled (aborted) from now on.
-                inner.shard(id).insert(id, Slot::Pending);
+                // Cancelled during its first poll: the cancel was reported; drop the job.
+                if !inner.shard(id).contains_key(&id) {
+                    continue;
+                }
                 sink.started(id);
                 let (task_inner, task_sink) = (inner.clone(), sink.clone());
+                // A cancel from now on removes the entry: `spawn_tracked` then aborts the task,
+                // or, once it recorded the abort handle, the cancel aborts it.
                 spawn_tracked(&inner, id, async move {
                     let out = work.await;
                     if task_inner.shard(id).remove(&id).is_some() {

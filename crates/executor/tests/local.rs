@@ -225,3 +225,74 @@ fn handles_are_thread_safe() {
     send_sync::<sofleet_executor::CompletionSink>();
     send_sync::<ExecError>();
 }
+
+/// A backend that runs each dispatched batch on a thread and reports it with one
+/// `completed_many` (or `started_and_completed_many`) call, as a pipelining remote backend does.
+struct BatchReporting {
+    sink: std::sync::OnceLock<sofleet_executor::CompletionSink>,
+    with_start: bool,
+}
+
+impl sofleet_executor::Backend for BatchReporting {
+    fn name(&self) -> &str {
+        "batch-reporting"
+    }
+    fn attach(&self, sink: sofleet_executor::CompletionSink) {
+        let _ = self.sink.set(sink);
+    }
+    fn dispatch(&self, jobs: Vec<sofleet_executor::Job>) {
+        let sink = self.sink.get().expect("attached").clone();
+        let with_start = self.with_start;
+        std::thread::spawn(move || {
+            let reports: Vec<_> = jobs
+                .into_iter()
+                .map(|j| {
+                    let id = j.id;
+                    if !with_start {
+                        sink.started(id);
+                    }
+                    (
+                        id,
+                        futures::executor::block_on(sofleet_executor::run_job(j, None)),
+                    )
+                })
+                .collect();
+            if with_start {
+                sink.started_and_completed_many(reports);
+            } else {
+                sink.completed_many(reports);
+            }
+        });
+    }
+}
+
+#[test]
+fn batched_completion_reports_settle_every_future() {
+    for with_start in [false, true] {
+        let client = Client::new(BatchReporting {
+            sink: std::sync::OnceLock::new(),
+            with_start,
+        });
+        let mut events = client.events();
+        let fs = client.map((0..50u64).map(|i| Echo { value: i }));
+        let chained =
+            client.submit_after(&[fs[3].erase()], Add { a: 1, b: 2 }, SubmitOptions::new());
+        for (i, f) in fs.iter().enumerate() {
+            assert_eq!(f.result().unwrap(), i as u64);
+        }
+        assert_eq!(chained.result().unwrap(), 3);
+        let evs = events.drain();
+        let count =
+            |pred: fn(&sofleet_executor::Event) -> bool| evs.iter().filter(|e| pred(e)).count();
+        assert_eq!(
+            count(|e| matches!(e, sofleet_executor::Event::Started { .. })),
+            51
+        );
+        assert_eq!(
+            count(|e| matches!(e, sofleet_executor::Event::Finished { .. })),
+            51
+        );
+        drop((fs, chained));
+        assert_eq!(client.stats().live, 0);
+    }
+}
