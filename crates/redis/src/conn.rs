@@ -8,7 +8,11 @@ use redis::{AsyncConnectionConfig, ErrorKind, ServerErrorKind};
 use crate::error::RedisError;
 
 /// The URL with any password replaced by `***`, for logs and errors.
-pub(crate) fn redact_url(url: &str) -> String {
+///
+/// ```
+/// assert_eq!(sofleet_redis::redact_url("redis://:secret@host:1/0"), "redis://:***@host:1/0");
+/// ```
+pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };

@@ -61,6 +61,7 @@ mod wire;
 mod worker;
 
 pub use backend::{RedisBackend, RedisOptions};
+pub use conn::redact_url;
 pub use error::RedisError;
 pub use worker::{
     DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, WorkerInfo, WorkerOptions,

@@ -2,7 +2,7 @@
 
 use sofleet_crawl::{ListingTask, QuestionTask, set_local_address};
 use sofleet_executor::TaskRegistry;
-use sofleet_redis::{WorkerOptions, run_worker, shutdown_signal};
+use sofleet_redis::{WorkerOptions, redact_url, run_worker, shutdown_signal};
 
 use crate::args::WorkerArgs;
 use crate::cmd::runtime;
@@ -41,7 +41,7 @@ pub fn run(args: WorkerArgs) -> CmdResult {
             .map_err(|e| Failure::Input(anyhow::anyhow!("cannot listen for signals: {e}")))?;
         eprintln!(
             "worker: serving crawl tasks from {} (concurrency {}{})",
-            mask_password(&args.redis),
+            redact_url(&args.redis),
             args.concurrency,
             args.bind_ip
                 .map(|ip| format!(", requests from {ip}"))
@@ -55,16 +55,6 @@ pub fn run(args: WorkerArgs) -> CmdResult {
     })
 }
 
-/// `redis://:secret@host` → `redis://:***@host` for log lines.
-fn mask_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,11 +63,5 @@ mod tests {
     fn registry_has_the_crawl_tasks() {
         let tasks = registry().tasks();
         assert_eq!(tasks.len(), 2, "{tasks:?}");
-    }
-
-    #[test]
-    fn passwords_are_masked() {
-        assert_eq!(mask_password("redis://:pw@h:1"), "redis://***@h:1");
-        assert_eq!(mask_password("redis://h:1"), "redis://h:1");
     }
 }
