@@ -1,43 +1,61 @@
 //! Bar charts of a [`Summary`] with plotters: PNG and SVG, no display needed.
 //!
-//! Text is laid out with DejaVu Sans, embedded in the crate
-//! (`assets/DejaVuSans.ttf`, Bitstream Vera / DejaVu licence in
-//! `assets/DejaVuSans-LICENSE.txt`) and registered with plotters' `ab_glyph`
-//! backend, so no system fonts are needed and Latin, Greek and Cyrillic names
-//! render. SVG files keep their text as text in the `sans-serif` family, which
-//! the viewer resolves with its own fonts.
+//! PNG text is drawn with fonts embedded in the crate, so no system fonts are
+//! needed: DejaVu Sans (`assets/DejaVuSans.ttf`, Bitstream Vera / DejaVu
+//! licence) for Latin, Greek and Cyrillic, and Sofleet CJK
+//! (`assets/SofleetCJK-Regular.otf`, a subset of Noto Sans CJK, SIL OFL 1.1)
+//! for Chinese, Japanese and Korean names. Each label is split into runs of
+//! characters one font covers, so a name mixing scripts renders whole. Fonts
+//! for other scripts can be added with [`ChartOptions::fallback_fonts`];
+//! characters no font covers are listed in [`ChartFile::missing_glyphs`].
+//! SVG files keep their text as text in the `sans-serif` family, which the
+//! viewer resolves with its own fonts.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Summary;
 use crate::error::{AnalysisError, Result};
+use crate::fonts::{FontChain, run_width};
 use crate::io::write_atomically;
 
-/// The font family name the charts use (registered from the embedded font).
+/// The font family name of the charts' titles and axes (registered from the
+/// embedded DejaVu Sans; also the SVG files' `font-family`).
 pub const FONT_FAMILY: &str = "sans-serif";
-
-static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The colour of every bar (matplotlib's blue); nothing else in a chart uses it.
 const BAR_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const LABEL_SIZE: u32 = 16;
 const TITLE_SIZE: u32 = 24;
 const MAX_LABEL_CHARS: usize = 40;
+/// Gap in pixels between a bar label and the plotting area.
+const LABEL_GAP: i32 = 10;
 
-fn register_font() -> std::result::Result<(), String> {
-    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT_BYTES)
-                .map_err(|_| "the embedded DejaVu Sans font is invalid".to_owned())
-        })
-        .clone()
+/// How charts are drawn.
+///
+/// ```
+/// use sofleet_analysis::{ChartOptions, PartialAggregate, write_charts_with};
+///
+/// let summary = PartialAggregate::default().summary(10);
+/// let dir = tempfile::tempdir()?;
+/// // Fonts for scripts the embedded fonts lack, e.g. Devanagari or Thai:
+/// // `fallback_fonts: vec!["/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf".into()]`.
+/// let options = ChartOptions::default();
+/// let charts = write_charts_with(&summary, dir.path(), &options)?;
+/// assert_eq!(charts.len(), 6);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartOptions {
+    /// Font files (TrueType or OpenType; the first font of a `.ttc`
+    /// collection) tried in order for characters the embedded fonts lack.
+    /// Each file is read once per process.
+    pub fallback_fonts: Vec<PathBuf>,
 }
 
 /// Which chart.
@@ -110,26 +128,45 @@ pub struct ChartFile {
     pub path: PathBuf,
     /// How many bars were drawn (zero-length bars are not drawn).
     pub bars: usize,
+    /// Characters of the labels that no font has a glyph for, sorted, each
+    /// once: the PNG shows them as empty boxes (an SVG viewer may still have
+    /// them). Add a font covering them with [`ChartOptions::fallback_fonts`].
+    pub missing_glyphs: Vec<char>,
 }
 
 /// Writes every chart ([`ChartKind::ALL`]) as PNG and SVG into `dir`
-/// (created if missing), named `<kind stem>.<png|svg>`, each atomically.
+/// (created if missing), named `<kind stem>.<png|svg>`, each atomically,
+/// with the default [`ChartOptions`].
 ///
 /// # Errors
 /// [`AnalysisError::Chart`] if drawing fails, [`AnalysisError::Io`] if a file
 /// cannot be written.
 pub fn write_charts(summary: &Summary, dir: &Path) -> Result<Vec<ChartFile>> {
+    write_charts_with(summary, dir, &ChartOptions::default())
+}
+
+/// [`write_charts`] with options (e.g. fallback fonts).
+///
+/// # Errors
+/// As [`write_charts`], and [`AnalysisError::Font`] if a fallback font
+/// cannot be read or is not a font.
+pub fn write_charts_with(
+    summary: &Summary,
+    dir: &Path,
+    options: &ChartOptions,
+) -> Result<Vec<ChartFile>> {
+    let fonts = FontChain::new(&options.fallback_fonts)?;
     let mut out = Vec::new();
     for kind in ChartKind::ALL {
         for format in [ChartFormat::Png, ChartFormat::Svg] {
             let path = dir.join(format!("{}.{}", kind.file_stem(), format.extension()));
-            out.push(write_chart(summary, kind, format, &path)?);
+            out.push(draw_chart_file(summary, kind, format, &path, &fonts)?);
         }
     }
     Ok(out)
 }
 
-/// Writes one chart to `path` atomically.
+/// Writes one chart to `path` atomically, with the default [`ChartOptions`].
 ///
 /// # Errors
 /// As [`write_charts`].
@@ -139,20 +176,46 @@ pub fn write_chart(
     format: ChartFormat,
     path: &Path,
 ) -> Result<ChartFile> {
+    write_chart_with(summary, kind, format, path, &ChartOptions::default())
+}
+
+/// [`write_chart`] with options (e.g. fallback fonts).
+///
+/// # Errors
+/// As [`write_charts_with`].
+pub fn write_chart_with(
+    summary: &Summary,
+    kind: ChartKind,
+    format: ChartFormat,
+    path: &Path,
+    options: &ChartOptions,
+) -> Result<ChartFile> {
+    let fonts = FontChain::new(&options.fallback_fonts)?;
+    draw_chart_file(summary, kind, format, path, &fonts)
+}
+
+fn draw_chart_file(
+    summary: &Summary,
+    kind: ChartKind,
+    format: ChartFormat,
+    path: &Path,
+    fonts: &FontChain,
+) -> Result<ChartFile> {
     let chart_err = |message: String| AnalysisError::Chart {
         path: path.to_owned(),
         message,
     };
-    register_font().map_err(chart_err)?;
     let spec = ChartSpec::new(summary, kind);
-    let (width, height) = spec.size().map_err(chart_err)?;
+    let (width, height) = spec.size(fonts).map_err(chart_err)?;
     let (bytes, bars) = match format {
         ChartFormat::Png => {
             let mut rgb = vec![0u8; width as usize * height as usize * 3];
             let bars = {
                 let root =
                     BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-                let bars = spec.draw(&root).map_err(chart_err)?;
+                let bars = spec
+                    .draw(&root, fonts, LabelText::Runs)
+                    .map_err(chart_err)?;
                 root.present().map_err(|e| chart_err(e.to_string()))?;
                 bars
             };
@@ -162,7 +225,9 @@ pub fn write_chart(
             let mut svg = String::new();
             let bars = {
                 let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-                let bars = spec.draw(&root).map_err(chart_err)?;
+                let bars = spec
+                    .draw(&root, fonts, LabelText::Whole)
+                    .map_err(chart_err)?;
                 root.present().map_err(|e| chart_err(e.to_string()))?;
                 bars
             };
@@ -173,12 +238,68 @@ pub fn write_chart(
         file.write_all(&bytes)
             .map_err(|e| AnalysisError::io("write", path, e))
     })?;
+    let mut missing_glyphs: Vec<char> = spec
+        .bars
+        .iter()
+        .flat_map(|(label, _)| fonts.missing(label))
+        .collect();
+    missing_glyphs.sort_unstable();
+    missing_glyphs.dedup();
     Ok(ChartFile {
         kind,
         format,
         path: path.to_owned(),
         bars,
+        missing_glyphs,
     })
+}
+
+/// How a bar label becomes text elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LabelText {
+    /// One element per font run, placed side by side (raster output, where
+    /// the font chain does the fallback).
+    Runs,
+    /// One element in [`FONT_FAMILY`] (SVG, where the viewer does it).
+    Whole,
+}
+
+/// Draws `text` anchored at `at` (`pos` says which point of the text that
+/// is), in the label style.
+fn draw_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fonts: &FontChain,
+    text: &str,
+    at: (i32, i32),
+    pos: Pos,
+    mode: LabelText,
+) -> std::result::Result<(), String> {
+    let e = |err: DrawingAreaErrorKind<DB::ErrorType>| err.to_string();
+    if mode == LabelText::Whole {
+        let style = (FONT_FAMILY, LABEL_SIZE).into_font().color(&BLACK).pos(pos);
+        return root.draw(&Text::new(text.to_owned(), at, style)).map_err(e);
+    }
+    let runs = fonts.runs(text);
+    let widths = runs
+        .iter()
+        .map(|run| run_width(run, LABEL_SIZE).map(|w| i32::try_from(w).unwrap_or(i32::MAX)))
+        .collect::<std::result::Result<Vec<i32>, String>>()?;
+    let total: i32 = widths.iter().sum();
+    let mut x = match pos.h_pos {
+        HPos::Left => at.0,
+        HPos::Center => at.0 - total / 2,
+        HPos::Right => at.0 - total,
+    };
+    for (run, width) in runs.iter().zip(widths) {
+        let style = (run.family, f64::from(LABEL_SIZE) * run.scale)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, pos.v_pos));
+        root.draw(&Text::new(run.text.as_str(), (x, at.1), style))
+            .map_err(e)?;
+        x += width;
+    }
+    Ok(())
 }
 
 fn encode_png(rgb: &[u8], width: u32, height: u32) -> std::result::Result<Vec<u8>, String> {
@@ -201,14 +322,6 @@ fn short_label(s: &str) -> String {
         out.push('…');
         out
     }
-}
-
-fn text_width(text: &str, size: u32) -> std::result::Result<u32, String> {
-    (FONT_FAMILY, size)
-        .into_font()
-        .box_size(text)
-        .map(|(w, _)| w)
-        .map_err(|e| format!("cannot measure text {text:?}: {e}"))
 }
 
 /// What to draw: labelled bars, horizontal (rankings) or vertical (histogram).
@@ -271,29 +384,33 @@ impl ChartSpec {
         }
     }
 
-    fn max_label_width(&self) -> std::result::Result<u32, String> {
+    fn max_label_width(&self, fonts: &FontChain) -> std::result::Result<u32, String> {
         let mut max = 0;
         for (label, _) in &self.bars {
-            max = max.max(text_width(label, LABEL_SIZE)?);
+            max = max.max(fonts.text_width(label, LABEL_SIZE)?);
         }
         Ok(max)
     }
 
-    fn size(&self) -> std::result::Result<(u32, u32), String> {
+    fn size(&self, fonts: &FontChain) -> std::result::Result<(u32, u32), String> {
         let n = self.bars.len().max(1) as u32;
         if self.horizontal {
-            let label = self.max_label_width()?.clamp(40, 480);
+            let label = self.max_label_width(fonts)?.clamp(40, 480);
             Ok((720 + label, 140 + 34 * n))
         } else {
-            let slot = (self.max_label_width()? + 16).max(40);
+            let slot = (self.max_label_width(fonts)? + 16).max(40);
             Ok(((160 + slot * n).max(900), 560))
         }
     }
 
-    /// Draws the chart; returns how many bars were drawn.
+    /// Draws the chart; returns how many bars were drawn. The bar labels are
+    /// drawn by [`draw_label`] (the mesh only draws their tick marks), so
+    /// each label can use several fonts.
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
+        fonts: &FontChain,
+        mode: LabelText,
     ) -> std::result::Result<usize, String> {
         let e = |err: DrawingAreaErrorKind<DB::ErrorType>| err.to_string();
         root.fill(&WHITE).map_err(e)?;
@@ -302,7 +419,7 @@ impl ChartSpec {
         let max = self.bars.iter().map(|b| b.1).max().unwrap_or(0).max(0);
         let pad = ((max - min) / 20).max(1);
         let value_range = if min < 0 { min - pad } else { 0 }..max + pad;
-        let label_width = self.max_label_width()?;
+        let label_width = self.max_label_width(fonts)?;
         let slots = n.max(1) as i32;
         let title = if n == 0 {
             format!("{} (no data)", self.title)
@@ -322,20 +439,8 @@ impl ChartSpec {
                 SegmentValue::Exact(i + 1)
             }
         };
-        let format_label = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                let idx = if self.horizontal {
-                    // Index 0 at the top: reverse the y axis.
-                    usize::try_from(slots - 1 - *i).ok()
-                } else {
-                    usize::try_from(*i).ok()
-                };
-                idx.and_then(|i| self.bars.get(i))
-                    .map(|b| b.0.clone())
-                    .unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        };
+        // Tick marks only: the labels themselves are drawn below.
+        let no_label = |_: &SegmentValue<i32>| String::new();
         let value_label = |v: &i64| v.to_string();
         let mut builder = ChartBuilder::on(root);
         builder.caption(title, (FONT_FAMILY, TITLE_SIZE)).margin(16);
@@ -351,30 +456,30 @@ impl ChartSpec {
                 .disable_y_mesh()
                 .x_max_light_lines(1)
                 .y_labels(n.max(1))
-                .y_label_formatter(&format_label)
+                .y_label_formatter(&no_label)
                 .x_label_formatter(&value_label)
                 .x_desc(self.value_desc)
                 .label_style(label_font.clone())
                 .axis_desc_style(label_font.clone())
                 .draw()
                 .map_err(e)?;
-            let rects = self
-                .bars
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.1 != 0)
-                .map(|(i, b)| {
-                    let y = slots - 1 - i as i32;
+            let left = chart.plotting_area().get_pixel_range().0.start;
+            for (i, (label, value)) in self.bars.iter().enumerate() {
+                // Index 0 at the top: the y axis counts from the bottom.
+                let y = slots - 1 - i as i32;
+                let (_, center) = chart.backend_coord(&(0, SegmentValue::CenterOf(y)));
+                let at = (left - LABEL_GAP, center);
+                let pos = Pos::new(HPos::Right, VPos::Center);
+                draw_label(root, fonts, label, at, pos, mode)?;
+                if *value != 0 {
                     let mut rect = Rectangle::new(
-                        [(0, SegmentValue::Exact(y)), (b.1, seg_end(y))],
+                        [(0, SegmentValue::Exact(y)), (*value, seg_end(y))],
                         BAR_COLOR.filled(),
                     );
                     rect.set_margin(5, 5, 0, 0);
-                    rect
-                });
-            for rect in rects {
-                chart.draw_series(std::iter::once(rect)).map_err(e)?;
-                drawn += 1;
+                    chart.draw_series(std::iter::once(rect)).map_err(e)?;
+                    drawn += 1;
+                }
             }
         } else {
             let mut chart = builder
@@ -387,7 +492,7 @@ impl ChartSpec {
                 .disable_x_mesh()
                 .y_max_light_lines(1)
                 .x_labels(n.max(1))
-                .x_label_formatter(&format_label)
+                .x_label_formatter(&no_label)
                 .y_label_formatter(&value_label)
                 .x_desc("top-answer score")
                 .y_desc(self.value_desc)
@@ -395,15 +500,22 @@ impl ChartSpec {
                 .axis_desc_style(label_font.clone())
                 .draw()
                 .map_err(e)?;
-            for (i, b) in self.bars.iter().enumerate().filter(|(_, b)| b.1 != 0) {
+            let bottom = chart.plotting_area().get_pixel_range().1.end;
+            for (i, (label, value)) in self.bars.iter().enumerate() {
                 let x = i as i32;
-                let mut rect = Rectangle::new(
-                    [(SegmentValue::Exact(x), 0), (seg_end(x), b.1)],
-                    BAR_COLOR.filled(),
-                );
-                rect.set_margin(0, 0, 3, 3);
-                chart.draw_series(std::iter::once(rect)).map_err(e)?;
-                drawn += 1;
+                let (center, _) = chart.backend_coord(&(SegmentValue::CenterOf(x), 0));
+                let at = (center, bottom + LABEL_GAP);
+                let pos = Pos::new(HPos::Center, VPos::Top);
+                draw_label(root, fonts, label, at, pos, mode)?;
+                if *value != 0 {
+                    let mut rect = Rectangle::new(
+                        [(SegmentValue::Exact(x), 0), (seg_end(x), *value)],
+                        BAR_COLOR.filled(),
+                    );
+                    rect.set_margin(0, 0, 3, 3);
+                    chart.draw_series(std::iter::once(rect)).map_err(e)?;
+                    drawn += 1;
+                }
             }
         }
         Ok(drawn)

@@ -119,6 +119,14 @@ pub enum AnalysisError {
         /// What went wrong.
         message: String,
     },
+    /// A font file given for the charts cannot be used.
+    #[error("cannot use font file {}: {message}", path.display())]
+    Font {
+        /// The font file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl AnalysisError {

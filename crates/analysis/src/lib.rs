@@ -17,8 +17,11 @@
 //! * [`write_frame`] / [`read_frame`] store frames as Parquet (default), CSV
 //!   or JSON Lines, atomically (temporary file + rename).
 //! * [`write_charts`] draws PNG and SVG bar charts with plotters (no display
-//!   needed, font embedded) and [`markdown_report`] / [`write_report`] produce
-//!   a Markdown report linking them.
+//!   or system fonts needed: DejaVu Sans and a CJK subset of Noto Sans CJK are
+//!   embedded, with per-character fallback so Latin, Greek, Cyrillic, Chinese,
+//!   Japanese and Korean names render; [`ChartOptions`] adds fonts for other
+//!   scripts) and [`markdown_report`] / [`write_report`] produce a Markdown
+//!   report linking them.
 //!
 //! ```
 //! use sofleet_analysis::{PartialAggregate, Summary, questions_frame};
@@ -67,22 +70,26 @@
 mod aggregate;
 mod charts;
 mod error;
+mod fonts;
 mod frame;
 mod io;
 mod report;
 
 pub use aggregate::{
-    AuthorCount, AuthorVotes, MAX_HISTOGRAM_BINS, PartialAggregate, ScoreBin, ScoreStats, Summary,
-    TagCount,
+    AuthorCount, AuthorVotes, MAX_HISTOGRAM_BINS, NameMap, PartialAggregate, ScoreBin, ScoreStats,
+    Summary, TagCount,
 };
-pub use charts::{ChartFile, ChartFormat, ChartKind, FONT_FAMILY, write_chart, write_charts};
+pub use charts::{
+    ChartFile, ChartFormat, ChartKind, ChartOptions, FONT_FAMILY, write_chart, write_chart_with,
+    write_charts, write_charts_with,
+};
 pub use error::{AnalysisError, Result};
 pub use frame::{
     TAG_SEPARATOR, columns, failure_schema, failures_frame, question_schema, questions_frame,
     tags_frame, tags_schema,
 };
 pub use io::{Format, read_frame, write_frame};
-pub use report::{REPORT_FILE_NAME, ReportFiles, markdown_report, write_report};
+pub use report::{REPORT_FILE_NAME, ReportFiles, markdown_report, write_report, write_report_with};
 
 /// The polars version this crate is built against, re-exported so callers
 /// (the CLI, benchmarks) use the same `DataFrame` type without their own pin.

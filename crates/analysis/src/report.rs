@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Summary;
-use crate::charts::{ChartFile, ChartFormat, ChartKind, write_charts};
+use crate::charts::{ChartFile, ChartFormat, ChartKind, ChartOptions, write_charts_with};
 use crate::error::{AnalysisError, Result};
 use crate::io::write_atomically;
 
@@ -175,6 +175,25 @@ fn write_report_text(s: &mut String, summary: &Summary, charts: &[ChartFile]) ->
 
     if !charts.is_empty() {
         writeln!(s, "## Charts\n")?;
+        let mut missing: Vec<char> = charts
+            .iter()
+            .flat_map(|c| c.missing_glyphs.iter().copied())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let list: String = missing
+                .iter()
+                .map(|c| format!(" U+{:04X}", u32::from(*c)))
+                .collect();
+            writeln!(
+                s,
+                "Some names use characters the chart fonts have no glyph for; the PNG \
+                 charts show them as empty boxes ({}:{list}). Draw the charts with a font \
+                 that covers them to fix this.\n",
+                md(&missing.iter().collect::<String>()),
+            )?;
+        }
         for kind in ChartKind::ALL {
             let of_kind: Vec<&ChartFile> = charts.iter().filter(|c| c.kind == kind).collect();
             if of_kind.is_empty() {
@@ -195,12 +214,25 @@ fn write_report_text(s: &mut String, summary: &Summary, charts: &[ChartFile]) ->
 }
 
 /// Writes every chart and the Markdown report (`report.md`) into `dir`,
-/// each file atomically.
+/// each file atomically, with the default [`ChartOptions`].
 ///
 /// # Errors
-/// As [`write_charts`], or [`AnalysisError::Io`] writing the report.
+/// As [`write_charts`](crate::write_charts), or [`AnalysisError::Io`] writing
+/// the report.
 pub fn write_report(summary: &Summary, dir: &Path) -> Result<ReportFiles> {
-    let charts = write_charts(summary, dir)?;
+    write_report_with(summary, dir, &ChartOptions::default())
+}
+
+/// [`write_report`] with chart options (e.g. fallback fonts).
+///
+/// # Errors
+/// As [`write_charts_with`], or [`AnalysisError::Io`] writing the report.
+pub fn write_report_with(
+    summary: &Summary,
+    dir: &Path,
+    options: &ChartOptions,
+) -> Result<ReportFiles> {
+    let charts = write_charts_with(summary, dir, options)?;
     let text = markdown_report(summary, &charts);
     let report = dir.join(REPORT_FILE_NAME);
     write_atomically(&report, |file| {

@@ -43,6 +43,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         sofleet report posts.parquet\n  \
         sofleet report posts.parquet --top 5 --format md --charts charts/\n  \
+        sofleet report posts.parquet --charts charts/ --chart-font NotoSansDevanagari-Regular.ttf\n  \
         sofleet report posts.parquet --format json")]
     Report(ReportArgs),
     /// The lesson's first exercise: titles of the newest-questions pages, serial vs parallel.
@@ -128,6 +129,11 @@ pub struct ReportArgs {
     /// Write the charts (PNG and SVG) and `report.md` linking them into this folder.
     #[arg(long)]
     pub charts: Option<PathBuf>,
+    /// A font file (.ttf, .otf, .ttc) for names in scripts the embedded chart
+    /// fonts lack (they cover Latin, Greek, Cyrillic, Chinese, Japanese and
+    /// Korean). Repeat for several; tried in order.
+    #[arg(long = "chart-font", value_name = "FILE", requires = "charts")]
+    pub chart_fonts: Vec<PathBuf>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,

@@ -103,6 +103,41 @@ async fn crawl_then_report_writes_records_report_and_charts() {
         .count();
     assert!(pngs >= 3, "expected the three charts as PNG, found {pngs}");
 
+    // The mock site's names (李雷, 田中 花子, Zoë Ångström, …) are all covered
+    // by the embedded chart fonts.
+    assert!(
+        !text(&output.stderr).contains("no glyph"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Extra chart fonts: a real one is accepted, a non-font is exit 1 naming it.
+    let test_font = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../analysis/tests/fonts/fallback-test.ttf");
+    let mut cmd = sofleet();
+    cmd.arg("report")
+        .arg(&out)
+        .arg("--charts")
+        .arg(dir.path().join("charts-font"))
+        .arg("--chart-font")
+        .arg(&test_font);
+    let output = run(cmd).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut cmd = sofleet();
+    cmd.arg("report")
+        .arg(&out)
+        .arg("--charts")
+        .arg(dir.path().join("charts-bad-font"))
+        .arg("--chart-font")
+        .arg(&out);
+    let output = run(cmd).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("posts.parquet") && stderr.contains("--chart-font"),
+        "{stderr}"
+    );
+
     let mut cmd = sofleet();
     cmd.arg("report").arg(&out).args(["--format", "json"]);
     let output = run(cmd).await;

@@ -333,7 +333,7 @@ proptest! {
 /// must equal a plain sequential count.
 #[test]
 fn large_frames_aggregate_like_a_sequential_count() {
-    use std::collections::HashMap;
+    use std::collections::{BTreeMap, HashMap};
     let rows = 120_000usize;
     let tags: Vec<&str> = (0..rows)
         .map(|i| match i % 3 {
@@ -353,10 +353,12 @@ fn large_frames_aggregate_like_a_sequential_count() {
 
     let mut want_counts: HashMap<String, u64> = HashMap::new();
     let mut want_votes: HashMap<String, i64> = HashMap::new();
+    let mut want_scores: BTreeMap<i64, u64> = BTreeMap::new();
     for (a, s) in author.iter().zip(&score) {
         if let (Some(a), Some(s)) = (a, s) {
             *want_counts.entry(a.clone()).or_default() += 1;
             *want_votes.entry(a.clone()).or_default() += s;
+            *want_scores.entry(*s).or_default() += 1;
         }
     }
     let df = DataFrame::new(vec![
@@ -374,7 +376,16 @@ fn large_frames_aggregate_like_a_sequential_count() {
     assert_eq!(agg.tag_counts.len(), 2);
     assert_eq!(agg.tag_counts["a"], 80_000);
     assert_eq!(agg.tag_counts["b"], 40_000);
-    assert_eq!(agg.top_answer_author_counts, want_counts);
-    assert_eq!(agg.top_answer_author_votes, want_votes);
-    assert_eq!(agg.top_answer_score_counts.values().sum::<u64>(), 108_000);
+    let as_std = |m: &sofleet_analysis::NameMap<u64>| -> HashMap<String, u64> {
+        m.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    };
+    assert_eq!(as_std(&agg.top_answer_author_counts), want_counts);
+    let votes: HashMap<String, i64> = agg
+        .top_answer_author_votes
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    assert_eq!(votes, want_votes);
+    assert_eq!(agg.top_answer_score_counts, want_scores);
+    assert_eq!(want_scores.values().sum::<u64>(), 108_000);
 }

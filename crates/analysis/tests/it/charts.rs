@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use sofleet_analysis::{
-    ChartFormat, ChartKind, PartialAggregate, REPORT_FILE_NAME, Summary, markdown_report,
-    questions_frame, write_chart, write_charts, write_report,
+    AnalysisError, ChartFile, ChartFormat, ChartKind, ChartOptions, PartialAggregate,
+    REPORT_FILE_NAME, Summary, markdown_report, questions_frame, write_chart, write_chart_with,
+    write_charts, write_charts_with, write_report, write_report_with,
 };
 
 use crate::common::{answer, lesson_records, question, user};
@@ -114,6 +115,7 @@ fn charts_are_written_as_png_and_svg_with_the_expected_bars() {
     for name in ["Zoë", "Пётр", "Bob"] {
         assert!(svg.contains(name), "{name} missing from the SVG");
     }
+    assert!(charts.iter().all(|c| c.missing_glyphs.is_empty()));
 }
 
 #[test]
@@ -174,6 +176,158 @@ fn non_ascii_labels_are_drawn_differently_from_ascii_ones() {
     // (plain `assert!`: the pixel buffers are too large to print)
     assert!(ascii == other, "rendering is deterministic");
     assert!(ascii != accented, "the ring of Å must be drawn");
+}
+
+/// A test font with glyphs for 髙, 㐀 and 㐁 only (see tests/fonts/README.md).
+fn fallback_font() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fonts/fallback-test.ttf")
+}
+
+/// Draws the by-count chart of one author as PNG; returns the file and pixels.
+fn one_author_png(dir: &Path, name: &str, options: &ChartOptions) -> (ChartFile, Vec<u8>) {
+    let records = vec![question(
+        1,
+        &[],
+        vec![answer(1, 3, false, user(name, None))],
+    )];
+    let summary = PartialAggregate::from_page(&records).summary(5);
+    let file = format!(
+        "{}.png",
+        name.chars()
+            .map(|c| u32::from(c).to_string())
+            .collect::<Vec<_>>()
+            .join("-")
+    );
+    let path = dir.join(file);
+    let chart = write_chart_with(
+        &summary,
+        ChartKind::AuthorsByCount,
+        ChartFormat::Png,
+        &path,
+        options,
+    )
+    .unwrap();
+    let rgb = decode_png(&path).rgb;
+    (chart, rgb)
+}
+
+#[test]
+fn cjk_names_are_drawn_with_real_glyphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = ChartOptions::default();
+    // Characters no font covers are all drawn as the same empty box, so two
+    // such names give identical images: pixel comparisons can tell boxes
+    // from glyphs.
+    let (boxes_a, tofu_a) = one_author_png(dir.path(), "\u{3400}\u{3401}", &none);
+    let (_, tofu_b) = one_author_png(dir.path(), "\u{3401}\u{3400}", &none);
+    assert!(
+        tofu_a == tofu_b,
+        "uncovered characters should draw identical boxes"
+    );
+    assert_eq!(boxes_a.missing_glyphs, vec!['\u{3400}', '\u{3401}']);
+
+    // Chinese, Japanese and Korean names: real glyphs, each name different
+    // from the same characters in another order and from the boxes.
+    for (name, reversed) in [
+        ("李雷", "雷李"),
+        ("田中 花子", "花子 田中"),
+        ("김민준", "준민김"),
+        ("張偉", "偉張"),
+    ] {
+        let (chart, pixels) = one_author_png(dir.path(), name, &none);
+        let (_, other) = one_author_png(dir.path(), reversed, &none);
+        assert!(
+            chart.missing_glyphs.is_empty(),
+            "{name}: {:?}",
+            chart.missing_glyphs
+        );
+        assert!(
+            pixels != other,
+            "{name} and {reversed} drawn alike: glyphs missing"
+        );
+        assert!(pixels != tofu_a, "{name} drawn as boxes");
+    }
+    // A name mixing scripts keeps both parts.
+    let (mixed, mixed_pixels) = one_author_png(dir.path(), "Zoë 李雷", &none);
+    let (_, latin_only) = one_author_png(dir.path(), "Zoë 口口", &none);
+    assert!(mixed.missing_glyphs.is_empty());
+    assert!(mixed_pixels != latin_only);
+}
+
+#[test]
+fn fallback_fonts_cover_what_the_embedded_ones_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_font = ChartOptions {
+        fallback_fonts: vec![fallback_font()],
+    };
+    let (chart_a, a) = one_author_png(dir.path(), "\u{3400}\u{3401}", &with_font);
+    let (_, b) = one_author_png(dir.path(), "\u{3401}\u{3400}", &with_font);
+    assert!(
+        chart_a.missing_glyphs.is_empty(),
+        "{:?}",
+        chart_a.missing_glyphs
+    );
+    assert!(a != b, "the fallback font's glyphs are not drawn");
+    let (_, boxes) = one_author_png(dir.path(), "\u{3400}\u{3401}", &ChartOptions::default());
+    assert!(a != boxes);
+
+    // The whole chart set and the report take the same options.
+    let records = vec![question(
+        1,
+        &[],
+        vec![answer(1, 3, false, user("髙橋 㐀", None))],
+    )];
+    let summary = PartialAggregate::from_page(&records).summary(5);
+    let files = write_report_with(&summary, &dir.path().join("with"), &with_font).unwrap();
+    assert!(files.charts.iter().all(|c| c.missing_glyphs.is_empty()));
+    let md = std::fs::read_to_string(&files.report).unwrap();
+    assert!(!md.contains("no glyph"), "{md}");
+
+    // Without the font the report says which characters are missing.
+    let files = write_report(&summary, &dir.path().join("without")).unwrap();
+    for chart in &files.charts {
+        let want = match chart.kind {
+            ChartKind::ScoreHistogram => vec![],
+            _ => vec!['\u{3400}', '髙'],
+        };
+        assert_eq!(chart.missing_glyphs, want, "{chart:?}");
+    }
+    let md = std::fs::read_to_string(&files.report).unwrap();
+    assert!(md.contains("U+3400 U+9AD9"), "{md}");
+}
+
+#[test]
+fn unusable_fallback_fonts_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_font = dir.path().join("notes.txt");
+    std::fs::write(&not_a_font, "not a font").unwrap();
+    let missing = dir.path().join("missing.ttf");
+    let summary = PartialAggregate::default().summary(3);
+    for (path, needle) in [
+        (&not_a_font, "not a TrueType or OpenType font"),
+        (&missing, "cannot use font file"),
+    ] {
+        let options = ChartOptions {
+            fallback_fonts: vec![path.clone()],
+        };
+        let err = write_charts_with(&summary, &dir.path().join("out"), &options).unwrap_err();
+        assert!(
+            matches!(&err, AnalysisError::Font { path: p, .. } if p == path),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(needle) && text.contains(&path.display().to_string()),
+            "{text}"
+        );
+    }
+    // Nothing was written.
+    assert!(
+        !dir.path()
+            .join("out")
+            .join("top_authors_by_votes.png")
+            .exists()
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use anyhow::Context;
-use sofleet_analysis::{Format, Summary, markdown_report, read_frame, write_report};
+use sofleet_analysis::{
+    AnalysisError, ChartOptions, Format, Summary, markdown_report, read_frame, write_report_with,
+};
 use unicode_width::UnicodeWidthStr;
 
 use crate::args::{ReportArgs, ReportFormat};
@@ -32,11 +34,40 @@ pub fn run(args: ReportArgs) -> CmdResult {
 
     let mut charts = Vec::new();
     if let Some(dir) = &args.charts {
-        let files = write_report(&summary, dir)
-            .with_context(|| format!("cannot write the report into {}", dir.display()))?;
+        let options = ChartOptions {
+            fallback_fonts: args.chart_fonts.clone(),
+        };
+        let files = write_report_with(&summary, dir, &options).map_err(|e| match e {
+            AnalysisError::Font { .. } => Failure::Input(anyhow::anyhow!(
+                "{e} — pass a TrueType or OpenType font file to --chart-font"
+            )),
+            other => Failure::Input(
+                anyhow::Error::new(other)
+                    .context(format!("cannot write the report into {}", dir.display())),
+            ),
+        })?;
         eprintln!("wrote {}", files.report.display());
         for chart in &files.charts {
             eprintln!("wrote {} ({} bars)", chart.path.display(), chart.bars);
+        }
+        let mut missing: Vec<char> = files
+            .charts
+            .iter()
+            .flat_map(|c| c.missing_glyphs.iter().copied())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let codes: Vec<String> = missing
+                .iter()
+                .map(|c| format!("U+{:04X}", u32::from(*c)))
+                .collect();
+            eprintln!(
+                "warning: the chart fonts have no glyph for {} ({}); they show as boxes in \
+                 the PNG charts. Add a font that covers them with --chart-font FILE.",
+                missing.iter().collect::<String>(),
+                codes.join(" ")
+            );
         }
         charts = files.charts;
     }
