@@ -33,6 +33,8 @@ const BAR_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const LABEL_SIZE: u32 = 16;
 const TITLE_SIZE: u32 = 24;
 const MAX_LABEL_CHARS: usize = 40;
+/// Widest bar label in pixels; longer labels are shortened with an ellipsis.
+const MAX_LABEL_WIDTH: u32 = 480;
 /// Gap in pixels between a bar label and the plotting area.
 const LABEL_GAP: i32 = 10;
 
@@ -205,7 +207,7 @@ fn draw_chart_file(
         path: path.to_owned(),
         message,
     };
-    let spec = ChartSpec::new(summary, kind);
+    let spec = ChartSpec::new(summary, kind, fonts).map_err(chart_err)?;
     let (width, height) = spec.size(fonts).map_err(chart_err)?;
     let (bytes, bars) = match format {
         ChartFormat::Png => {
@@ -313,14 +315,22 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> std::result::Result<Vec<u8
     Ok(out)
 }
 
-/// Shortens a label to at most [`MAX_LABEL_CHARS`] characters.
-fn short_label(s: &str) -> String {
-    if s.chars().count() <= MAX_LABEL_CHARS {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(MAX_LABEL_CHARS - 1).collect();
-        out.push('…');
-        out
+/// Shortens a label to at most [`MAX_LABEL_CHARS`] characters and
+/// [`MAX_LABEL_WIDTH`] pixels (CJK characters are about twice as wide as
+/// Latin ones), ending a shortened label with `…`.
+fn fit_label(fonts: &FontChain, s: &str) -> std::result::Result<String, String> {
+    let mut chars: Vec<char> = s.chars().collect();
+    if chars.len() <= MAX_LABEL_CHARS && fonts.text_width(s, LABEL_SIZE)? <= MAX_LABEL_WIDTH {
+        return Ok(s.to_owned());
+    }
+    chars.truncate(MAX_LABEL_CHARS - 1);
+    loop {
+        let mut label: String = chars.iter().collect();
+        label.push('…');
+        if chars.len() <= 1 || fonts.text_width(&label, LABEL_SIZE)? <= MAX_LABEL_WIDTH {
+            return Ok(label);
+        }
+        chars.pop();
     }
 }
 
@@ -334,7 +344,12 @@ struct ChartSpec {
 }
 
 impl ChartSpec {
-    fn new(summary: &Summary, kind: ChartKind) -> ChartSpec {
+    fn new(
+        summary: &Summary,
+        kind: ChartKind,
+        fonts: &FontChain,
+    ) -> std::result::Result<ChartSpec, String> {
+        let fit = |name: &str| fit_label(fonts, name);
         let (value_desc, horizontal, bars): (_, _, Vec<(String, i64)>) = match kind {
             ChartKind::AuthorsByVotes => (
                 "total score of their top answers",
@@ -342,8 +357,8 @@ impl ChartSpec {
                 summary
                     .authors_by_votes
                     .iter()
-                    .map(|a| (short_label(&a.author), a.votes))
-                    .collect(),
+                    .map(|a| Ok((fit(&a.author)?, a.votes)))
+                    .collect::<std::result::Result<_, String>>()?,
             ),
             ChartKind::AuthorsByCount => (
                 "questions whose top answer is theirs",
@@ -351,13 +366,8 @@ impl ChartSpec {
                 summary
                     .authors_by_count
                     .iter()
-                    .map(|a| {
-                        (
-                            short_label(&a.author),
-                            i64::try_from(a.count).unwrap_or(i64::MAX),
-                        )
-                    })
-                    .collect(),
+                    .map(|a| Ok((fit(&a.author)?, i64::try_from(a.count).unwrap_or(i64::MAX))))
+                    .collect::<std::result::Result<_, String>>()?,
             ),
             ChartKind::ScoreHistogram => (
                 "questions",
@@ -376,12 +386,12 @@ impl ChartSpec {
                     .collect(),
             ),
         };
-        ChartSpec {
+        Ok(ChartSpec {
             title: kind.title(),
             value_desc,
             horizontal,
             bars,
-        }
+        })
     }
 
     fn max_label_width(&self, fonts: &FontChain) -> std::result::Result<u32, String> {
@@ -395,7 +405,7 @@ impl ChartSpec {
     fn size(&self, fonts: &FontChain) -> std::result::Result<(u32, u32), String> {
         let n = self.bars.len().max(1) as u32;
         if self.horizontal {
-            let label = self.max_label_width(fonts)?.clamp(40, 480);
+            let label = self.max_label_width(fonts)?.clamp(40, MAX_LABEL_WIDTH);
             Ok((720 + label, 140 + 34 * n))
         } else {
             let slot = (self.max_label_width(fonts)? + 16).max(40);
@@ -448,7 +458,7 @@ impl ChartSpec {
         if self.horizontal {
             let mut chart = builder
                 .x_label_area_size(48)
-                .y_label_area_size(label_width.clamp(40, 480) + 16)
+                .y_label_area_size(label_width.clamp(40, MAX_LABEL_WIDTH) + 16)
                 .build_cartesian_2d(value_range, segments())
                 .map_err(e)?;
             chart

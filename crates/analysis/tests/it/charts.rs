@@ -255,6 +255,49 @@ fn cjk_names_are_drawn_with_real_glyphs() {
 }
 
 #[test]
+fn long_cjk_names_are_shortened_to_fit_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 CJK characters are about 750 px at the label size: wider than the
+    // label area, so the label must be shortened, not cut off at the edge.
+    let long: String = "李雷田中花子王小明張偉".chars().cycle().take(40).collect();
+    let (_, pixels) = one_author_png(dir.path(), &long, &ChartOptions::default());
+    let png = decode_png(&dir.path().join(format!(
+        "{}.png",
+        long.chars()
+            .map(|c| u32::from(c).to_string())
+            .collect::<Vec<_>>()
+            .join("-")
+    )));
+    assert!(pixels == png.rgb);
+    let ink_in_column = |x: usize| {
+        (0..png.height).any(|y| {
+            let i = (y * png.width + x) * 3;
+            png.rgb[i..i + 3] != [255, 255, 255]
+        })
+    };
+    assert!(
+        (0..8).all(|x| !ink_in_column(x)),
+        "the label touches the left edge: it was cut off"
+    );
+    // The SVG keeps the shortened label, ending in an ellipsis.
+    let records = vec![question(
+        1,
+        &[],
+        vec![answer(1, 3, false, user(&long, None))],
+    )];
+    let summary = PartialAggregate::from_page(&records).summary(5);
+    let path = dir.path().join("long.svg");
+    write_chart(&summary, ChartKind::AuthorsByCount, ChartFormat::Svg, &path).unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let shown = svg
+        .lines()
+        .find(|l| l.starts_with("李雷"))
+        .expect("label line in the SVG");
+    assert!(shown.ends_with('…'), "{shown}");
+    assert!(shown.chars().count() < 40, "{shown}");
+}
+
+#[test]
 fn fallback_fonts_cover_what_the_embedded_ones_lack() {
     let dir = tempfile::tempdir().unwrap();
     let with_font = ChartOptions {
