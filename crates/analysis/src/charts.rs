@@ -5,7 +5,9 @@
 //! licence) for Latin, Greek and Cyrillic, and Sofleet CJK
 //! (`assets/SofleetCJK-Regular.otf`, a subset of Noto Sans CJK, SIL OFL 1.1)
 //! for Chinese, Japanese and Korean names. Each label is split into runs of
-//! characters one font covers, so a name mixing scripts renders whole. Fonts
+//! characters one font covers, so a name mixing scripts renders whole;
+//! right-to-left names (Arabic, Persian, Hebrew) are joined into their
+//! contextual letter forms and reordered with the Unicode bidi algorithm. Fonts
 //! for other scripts can be added with [`ChartOptions::fallback_fonts`];
 //! characters no font covers are listed in [`ChartFile::missing_glyphs`].
 //! SVG files keep their text as text in the `sans-serif` family, which the

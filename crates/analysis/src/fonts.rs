@@ -10,6 +10,11 @@
 //!    Big5 level 1, JIS X 0208 and KS X 1001 (Chinese, Japanese and Korean
 //!    names), see `assets/make-cjk-font.py`.
 //! 3. Any font files the caller adds ([`ChartOptions::fallback_fonts`](crate::ChartOptions)).
+//!
+//! plotters draws characters left to right with no shaping, so raster labels
+//! with right-to-left text first go through [`visual_text`]: Arabic-script
+//! letters become their contextual presentation forms (`ar-reshaper`) and
+//! the text is reordered for display (`unicode-bidi`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -64,6 +69,41 @@ pub(crate) struct Run<'t> {
 #[derive(Clone)]
 pub(crate) struct FontChain {
     faces: Vec<Face>,
+}
+
+/// `text` as it should be drawn left to right by a renderer without shaping
+/// or bidi support: Arabic-script letters in their joined (presentation)
+/// forms, right-to-left runs reversed by the Unicode bidi algorithm. Text
+/// without right-to-left characters comes back unchanged.
+pub(crate) fn visual_text(text: &str) -> String {
+    if !text.chars().any(is_right_to_left) {
+        return text.to_owned();
+    }
+    // The reshaper is table-driven; a panic on input it does not expect
+    // must not take the report down, so fall back to the unshaped text.
+    let shaped = std::panic::catch_unwind(|| {
+        let reshaper = ar_reshaper::ArabicReshaper::default();
+        if reshaper.need_reshape(text) {
+            reshaper.reshape(text)
+        } else {
+            text.to_owned()
+        }
+    })
+    .unwrap_or_else(|_| text.to_owned());
+    let bidi = unicode_bidi::BidiInfo::new(&shaped, None);
+    let mut visual = String::with_capacity(shaped.len());
+    for paragraph in &bidi.paragraphs {
+        visual.push_str(&bidi.reorder_line(paragraph, paragraph.range.clone()));
+    }
+    visual
+}
+
+/// Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their
+/// presentation forms: the scripts written right to left.
+fn is_right_to_left(ch: char) -> bool {
+    matches!(ch,
+        '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'
+        | '\u{10800}'..='\u{10FFF}' | '\u{1E800}'..='\u{1EFFF}')
 }
 
 /// Characters that draw nothing (direction marks, joiners, variation
@@ -150,12 +190,13 @@ impl FontChain {
         self.faces.iter().position(|f| f.covers(ch))
     }
 
-    /// Splits `text` into runs, each drawn with one face. Characters no face
-    /// covers go to the primary face (which draws an empty box for them).
+    /// Splits `text` into runs in drawing order ([`visual_text`]), each
+    /// drawn with one face. Characters no face covers go to the primary face
+    /// (which draws an empty box for them).
     pub(crate) fn runs(&self, text: &str) -> Vec<Run<'_>> {
         let mut runs: Vec<Run<'_>> = Vec::new();
         let mut current: Option<usize> = None;
-        for ch in text.chars().filter(|&c| !is_invisible(c)) {
+        for ch in visual_text(text).chars().filter(|&c| !is_invisible(c)) {
             let face = self.face_for(ch, current).unwrap_or(0);
             match runs.last_mut() {
                 Some(run) if current == Some(face) => run.text.push(ch),
@@ -171,9 +212,11 @@ impl FontChain {
         runs
     }
 
-    /// The characters of `text` no face has a glyph for.
+    /// The characters of `text`, as drawn ([`visual_text`]), that no face
+    /// has a glyph for.
     pub(crate) fn missing(&self, text: &str) -> impl Iterator<Item = char> + '_ {
-        text.chars()
+        visual_text(text)
+            .chars()
             .filter(|&c| !is_invisible(c))
             .filter(|&c| self.face_for(c, None).is_none())
             .collect::<Vec<_>>()
@@ -205,6 +248,43 @@ mod tests {
 
     fn chain() -> FontChain {
         FontChain::new(&[]).expect("embedded fonts")
+    }
+
+    #[test]
+    fn right_to_left_text_is_shaped_and_reordered_for_drawing() {
+        // Hebrew needs no shaping: the letters are simply reversed.
+        assert_eq!(visual_text("דוד"), "דוד".chars().rev().collect::<String>());
+        // Left-to-right text around a Hebrew name keeps its order.
+        assert_eq!(visual_text("Dr. אבי"), "Dr. יבא");
+        // Arabic: سلام joins as seen initial, lam-alef ligature, final meem,
+        // drawn right to left.
+        assert_eq!(visual_text("سلام"), "\u{FEE1}\u{FEFC}\u{FEB3}");
+        // The embedded fonts have every presentation form used.
+        let chain = chain();
+        for name in ["سلام", "عمر فاروق", "حمید رضایی", "דוד כהן"] {
+            assert_eq!(chain.missing(name).count(), 0, "{name}");
+            let drawn: String = chain.runs(name).into_iter().map(|r| r.text).collect();
+            assert_eq!(drawn, visual_text(name));
+        }
+        // Nothing right to left: unchanged.
+        assert_eq!(visual_text("Zoë 李雷"), "Zoë 李雷");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any mix of Arabic, Hebrew, Latin, digits, joiners and marks lays
+        /// out without panicking, keeping every visible character.
+        #[test]
+        fn any_right_to_left_mix_lays_out(
+            text in "[\u{0600}-\u{06FF}\u{0590}-\u{05FF}\u{FE70}-\u{FEFF} a-z0-9()\u{200C}-\u{200F}\u{064B}-\u{0652}]{0,30}"
+        ) {
+            let chain = chain();
+            let runs = chain.runs(&text);
+            let drawn: usize = runs.iter().map(|r| r.text.chars().count()).sum();
+            proptest::prop_assert!(drawn <= text.chars().count() * 2);
+            proptest::prop_assert!(text.chars().all(is_invisible) || !runs.is_empty());
+            chain.text_width(&text, 16).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn one_author_png(dir: &Path, name: &str, options: &ChartOptions) -> (ChartFile,
 }
 
 #[test]
-fn cjk_names_are_drawn_with_real_glyphs() {
+fn cjk_and_right_to_left_names_are_drawn_with_real_glyphs() {
     let dir = tempfile::tempdir().unwrap();
     let none = ChartOptions::default();
     // Characters no font covers are all drawn as the same empty box, so two
@@ -233,6 +233,11 @@ fn cjk_names_are_drawn_with_real_glyphs() {
         ("田中 花子", "花子 田中"),
         ("김민준", "준민김"),
         ("張偉", "偉張"),
+        // Right to left: shaped into joined forms and reordered (see the
+        // unit tests of `fonts::visual_text`); DejaVu has the glyphs.
+        ("عمر فاروق", "فاروق عمر"),
+        ("حمید رضایی", "رضایی حمید"),
+        ("דוד כהן", "כהן דוד"),
     ] {
         let (chart, pixels) = one_author_png(dir.path(), name, &none);
         let (_, other) = one_author_png(dir.path(), reversed, &none);
