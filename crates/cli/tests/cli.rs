@@ -103,8 +103,8 @@ async fn crawl_then_report_writes_records_report_and_charts() {
         .count();
     assert!(pngs >= 3, "expected the three charts as PNG, found {pngs}");
 
-    // The mock site's names (李雷, 田中 花子, Zoë Ångström, …) are all covered
-    // by the embedded chart fonts.
+    // The mock site's names (李雷, 田中 花子, عمر فاروق, דוד כהן, Zoë Ångström, …) are all
+    // covered by the embedded chart fonts.
     assert!(
         !text(&output.stderr).contains("no glyph"),
         "{}",
