@@ -138,6 +138,44 @@ pub struct ChartFile {
     pub missing_glyphs: Vec<char>,
 }
 
+/// The characters that any of `charts` could not draw
+/// ([`ChartFile::missing_glyphs`]), each once, with their code points, e.g.
+/// `"㐀髙 (U+3400 U+9AD9)"`; `None` when every glyph was drawn.
+///
+/// ```
+/// # use sofleet_analysis::{ChartFile, ChartFormat, ChartKind, missing_glyphs_note};
+/// let chart = |missing: Vec<char>| ChartFile {
+///     kind: ChartKind::AuthorsByVotes,
+///     format: ChartFormat::Png,
+///     path: "votes.png".into(),
+///     bars: 1,
+///     missing_glyphs: missing,
+/// };
+/// let charts = [chart(vec!['髙']), chart(vec!['\u{3400}', '髙'])];
+/// assert_eq!(missing_glyphs_note(&charts).as_deref(), Some("㐀髙 (U+3400 U+9AD9)"));
+/// assert_eq!(missing_glyphs_note(&[chart(vec![])]), None);
+/// ```
+pub fn missing_glyphs_note(charts: &[ChartFile]) -> Option<String> {
+    let mut missing: Vec<char> = charts
+        .iter()
+        .flat_map(|c| c.missing_glyphs.iter().copied())
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return None;
+    }
+    let codes: Vec<String> = missing
+        .iter()
+        .map(|c| format!("U+{:04X}", u32::from(*c)))
+        .collect();
+    Some(format!(
+        "{} ({})",
+        missing.iter().collect::<String>(),
+        codes.join(" ")
+    ))
+}
+
 /// Writes every chart ([`ChartKind::ALL`]) as PNG and SVG into `dir`
 /// (created if missing), named `<kind stem>.<png|svg>`, each atomically,
 /// with the default [`ChartOptions`].

@@ -80,8 +80,8 @@ pub use aggregate::{
     Summary, TagCount,
 };
 pub use charts::{
-    ChartFile, ChartFormat, ChartKind, ChartOptions, FONT_FAMILY, write_chart, write_chart_with,
-    write_charts, write_charts_with,
+    ChartFile, ChartFormat, ChartKind, ChartOptions, FONT_FAMILY, missing_glyphs_note, write_chart,
+    write_chart_with, write_charts, write_charts_with,
 };
 pub use error::{AnalysisError, Result};
 pub use frame::{

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Summary;
-use crate::charts::{ChartFile, ChartFormat, ChartKind, ChartOptions, write_charts_with};
+use crate::charts::{
+    ChartFile, ChartFormat, ChartKind, ChartOptions, missing_glyphs_note, write_charts_with,
+};
 use crate::error::{AnalysisError, Result};
 use crate::io::write_atomically;
 
@@ -175,23 +177,13 @@ fn write_report_text(s: &mut String, summary: &Summary, charts: &[ChartFile]) ->
 
     if !charts.is_empty() {
         writeln!(s, "## Charts\n")?;
-        let mut missing: Vec<char> = charts
-            .iter()
-            .flat_map(|c| c.missing_glyphs.iter().copied())
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        if !missing.is_empty() {
-            let list: String = missing
-                .iter()
-                .map(|c| format!(" U+{:04X}", u32::from(*c)))
-                .collect();
+        if let Some(note) = missing_glyphs_note(charts) {
             writeln!(
                 s,
                 "Some names use characters the chart fonts have no glyph for; the PNG \
-                 charts show them as empty boxes ({}:{list}). Draw the charts with a font \
-                 that covers them to fix this.\n",
-                md(&missing.iter().collect::<String>()),
+                 charts show them as empty boxes: {}. Draw the charts with a font that \
+                 covers them to fix this.\n",
+                md(&note),
             )?;
         }
         for kind in ChartKind::ALL {

@@ -143,6 +143,34 @@ async fn crawl_then_report_writes_records_report_and_charts() {
     let output = run(cmd).await;
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["questions"].as_u64().unwrap() as usize, expected.len());
+
+    // A top author renamed to characters no embedded font has (CJK
+    // extension A): the report warns, naming them and the fix.
+    let top = json["authors_by_votes"][0]["author"].as_str().unwrap();
+    let jsonl = dir.path().join("renamed.jsonl");
+    sofleet_analysis::write_frame(
+        &mut frame.clone(),
+        &jsonl,
+        sofleet_analysis::Format::JsonLines,
+    )
+    .unwrap();
+    let renamed = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .replace(&serde_json::to_string(top).unwrap(), "\"\u{3400}\u{3401}\"");
+    std::fs::write(&jsonl, renamed).unwrap();
+    let mut cmd = sofleet();
+    cmd.arg("report")
+        .arg(&jsonl)
+        .arg("--charts")
+        .arg(dir.path().join("charts-renamed"));
+    let output = run(cmd).await;
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no glyph for \u{3400}\u{3401} (U+3400 U+3401)")
+            && stderr.contains("--chart-font"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 use sofleet_analysis::{
-    AnalysisError, ChartOptions, Format, Summary, markdown_report, read_frame, write_report_with,
+    AnalysisError, ChartOptions, Format, Summary, markdown_report, missing_glyphs_note, read_frame,
+    write_report_with,
 };
 use unicode_width::UnicodeWidthStr;
 
@@ -50,23 +51,10 @@ pub fn run(args: ReportArgs) -> CmdResult {
         for chart in &files.charts {
             eprintln!("wrote {} ({} bars)", chart.path.display(), chart.bars);
         }
-        let mut missing: Vec<char> = files
-            .charts
-            .iter()
-            .flat_map(|c| c.missing_glyphs.iter().copied())
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        if !missing.is_empty() {
-            let codes: Vec<String> = missing
-                .iter()
-                .map(|c| format!("U+{:04X}", u32::from(*c)))
-                .collect();
+        if let Some(note) = missing_glyphs_note(&files.charts) {
             eprintln!(
-                "warning: the chart fonts have no glyph for {} ({}); they show as boxes in \
-                 the PNG charts. Add a font that covers them with --chart-font FILE.",
-                missing.iter().collect::<String>(),
-                codes.join(" ")
+                "warning: the chart fonts have no glyph for {note}; they show as boxes in \
+                 the PNG charts. Add a font that covers them with --chart-font FILE."
             );
         }
         charts = files.charts;
