@@ -248,7 +248,7 @@ fn draw_chart_file(
         message,
     };
     let spec = ChartSpec::new(summary, kind, fonts).map_err(chart_err)?;
-    let (width, height) = spec.size(fonts).map_err(chart_err)?;
+    let (width, height) = spec.size();
     let (bytes, bars) = match format {
         ChartFormat::Png => {
             let mut rgb = vec![0u8; width as usize * height as usize * 3];
@@ -381,6 +381,8 @@ struct ChartSpec {
     horizontal: bool,
     /// Labels and values, in display order (first = top / left).
     bars: Vec<(String, i64)>,
+    /// Width in pixels of the widest label, as drawn with the font chain.
+    label_width: u32,
 }
 
 impl ChartSpec {
@@ -426,30 +428,27 @@ impl ChartSpec {
                     .collect(),
             ),
         };
+        let mut label_width = 0;
+        for (label, _) in &bars {
+            label_width = label_width.max(fonts.text_width(label, LABEL_SIZE)?);
+        }
         Ok(ChartSpec {
             title: kind.title(),
             value_desc,
             horizontal,
             bars,
+            label_width,
         })
     }
 
-    fn max_label_width(&self, fonts: &FontChain) -> std::result::Result<u32, String> {
-        let mut max = 0;
-        for (label, _) in &self.bars {
-            max = max.max(fonts.text_width(label, LABEL_SIZE)?);
-        }
-        Ok(max)
-    }
-
-    fn size(&self, fonts: &FontChain) -> std::result::Result<(u32, u32), String> {
+    fn size(&self) -> (u32, u32) {
         let n = self.bars.len().max(1) as u32;
         if self.horizontal {
-            let label = self.max_label_width(fonts)?.clamp(40, MAX_LABEL_WIDTH);
-            Ok((720 + label, 140 + 34 * n))
+            let label = self.label_width.clamp(40, MAX_LABEL_WIDTH);
+            (720 + label, 140 + 34 * n)
         } else {
-            let slot = (self.max_label_width(fonts)? + 16).max(40);
-            Ok(((160 + slot * n).max(900), 560))
+            let slot = (self.label_width + 16).max(40);
+            ((160 + slot * n).max(900), 560)
         }
     }
 
@@ -469,7 +468,6 @@ impl ChartSpec {
         let max = self.bars.iter().map(|b| b.1).max().unwrap_or(0).max(0);
         let pad = ((max - min) / 20).max(1);
         let value_range = if min < 0 { min - pad } else { 0 }..max + pad;
-        let label_width = self.max_label_width(fonts)?;
         let slots = n.max(1) as i32;
         let title = if n == 0 {
             format!("{} (no data)", self.title)
@@ -498,7 +496,7 @@ impl ChartSpec {
         if self.horizontal {
             let mut chart = builder
                 .x_label_area_size(48)
-                .y_label_area_size(label_width.clamp(40, MAX_LABEL_WIDTH) + 16)
+                .y_label_area_size(self.label_width.clamp(40, MAX_LABEL_WIDTH) + 16)
                 .build_cartesian_2d(value_range, segments())
                 .map_err(e)?;
             chart
