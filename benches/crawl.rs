@@ -43,7 +43,7 @@ async fn run_once(client: &Client, config: &CrawlConfig, plan: &CrawlPlan) {
     crawl(client, config, plan, |event| match event {
         CrawlEvent::Question(_) => questions += 1,
         CrawlEvent::Failure(_) => failures += 1,
-        CrawlEvent::Progress(_) => {}
+        _ => {}
     })
     .await
     .expect("crawl runs");

@@ -15,17 +15,25 @@ pub const SORTS: [&str; 4] = ["votes", "newest", "active", "frequent"];
 /// The page sizes Stack Overflow offers for tag listings (`&pagesize=`).
 pub const PAGE_SIZES: [u32; 3] = [15, 30, 50];
 
+/// Longest accepted cache TTL: 365 days, in milliseconds. A longer one is most likely a unit
+/// mistake (microseconds given for milliseconds).
+const MAX_CACHE_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
+
 /// How the crawler behaves towards a site. Serializable, because it travels inside every task
 /// (tasks may run on remote workers).
 ///
 /// [`CrawlConfig::default`] gives the polite defaults for the real site: base
-/// `https://stackoverflow.com`, one request per second, two requests in flight, robots.txt obeyed.
+/// `https://stackoverflow.com`, one request per second, two requests in flight, robots.txt obeyed,
+/// cached listings served for an hour and cached questions for 30 days (when a cache directory
+/// is set).
 ///
 /// ```
 /// let config = sofleet_crawl::CrawlConfig::default();
 /// assert_eq!(config.base_url, "https://stackoverflow.com");
 /// assert_eq!(config.requests_per_second, Some(1.0));
 /// assert!(!config.ignore_robots);
+/// assert_eq!(config.listing_cache_ttl_ms, 60 * 60 * 1000);
+/// assert_eq!(config.question_cache_ttl_ms, 30 * 24 * 60 * 60 * 1000);
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,8 +50,19 @@ pub struct CrawlConfig {
     pub max_concurrency_per_host: u32,
     /// Skip robots.txt (rules and `Crawl-delay`). Off by default.
     pub ignore_robots: bool,
-    /// Directory of the on-disk response cache; `None` disables the cache.
+    /// Directory of the on-disk response cache; `None` disables the cache. robots.txt is served
+    /// from it for at most 24 hours ([`ROBOTS_CACHE_TTL`](crate::ROBOTS_CACHE_TTL)), listing and
+    /// question pages for their TTLs below.
     pub cache_dir: Option<PathBuf>,
+    /// How long a cached listing page is served before it is fetched again, milliseconds.
+    /// Default 1 hour: listings change as questions are asked, answered and voted on. `0` never
+    /// serves listings from the cache (fetched pages are still written to it, for a later run
+    /// with a longer TTL). At most 365 days.
+    pub listing_cache_ttl_ms: u64,
+    /// How long a cached question page is served before it is fetched again, milliseconds.
+    /// Default 30 days. `0` never serves questions from the cache (fetched pages are still
+    /// written to it). At most 365 days.
+    pub question_cache_ttl_ms: u64,
     /// TCP/TLS connect timeout, milliseconds.
     pub connect_timeout_ms: u64,
     /// Total timeout for one request including the body, milliseconds.
@@ -68,6 +87,8 @@ impl Default for CrawlConfig {
             max_concurrency_per_host: 2,
             ignore_robots: false,
             cache_dir: None,
+            listing_cache_ttl_ms: 60 * 60 * 1000,
+            question_cache_ttl_ms: 30 * 24 * 60 * 60 * 1000,
             connect_timeout_ms: 10_000,
             timeout_ms: 30_000,
             max_body_bytes: 8 * 1024 * 1024,
@@ -200,6 +221,20 @@ impl CrawlConfig {
         }
         if self.max_body_bytes == 0 {
             return Err(invalid("max_body_bytes", "must be positive".to_owned()));
+        }
+        for (field, ttl) in [
+            ("listing_cache_ttl_ms", self.listing_cache_ttl_ms),
+            ("question_cache_ttl_ms", self.question_cache_ttl_ms),
+        ] {
+            if ttl > MAX_CACHE_TTL_MS {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "{ttl} ms is more than 365 days ({MAX_CACHE_TTL_MS} ms); the TTL is in \
+                         milliseconds (0 never serves that kind of page from the cache)"
+                    ),
+                ));
+            }
         }
         if self.user_agent.trim().is_empty() {
             return Err(invalid("user_agent", "must name the crawler".to_owned()));

@@ -1,5 +1,6 @@
 //! The polite fetcher: one shared HTTP client, per-host rate limit, pause and concurrency cap,
-//! robots.txt, retries with back-off, an on-disk cache and counters.
+//! robots.txt, retries with back-off, the on-disk cache ([`ResponseCache`], with expiry: pages as
+//! old as the caller accepts, robots.txt for [`ROBOTS_CACHE_TTL`]) and counters.
 //!
 //! All network I/O runs on one process-wide I/O runtime owned by this module, whatever executor
 //! backend runs the calling task: a `reqwest` connection pool must stay on the runtime that
@@ -17,7 +18,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::header::{LOCATION, RETRY_AFTER};
-use serde::{Deserialize, Serialize};
 use sofleet_extract::{BlockKind, classify_block};
 use sofleet_records::FailureKind;
 use texting_robots::Robot;
@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::cache::{Lookup, ROBOTS_CACHE_TTL, ResponseCache};
 use crate::config::CrawlConfig;
 use crate::error::{CrawlError, FetchFailure};
 use crate::stats::{FetchStats, StatsCounters};
@@ -45,15 +46,6 @@ pub struct Page {
     pub attempts: u32,
     /// Whether the page came from the on-disk cache.
     pub from_cache: bool,
-}
-
-/// What the on-disk cache stores per URL.
-#[derive(Debug, Serialize, Deserialize)]
-struct CachedPage {
-    url: String,
-    status: u16,
-    fetched_at_ms: i64,
-    body: String,
 }
 
 /// The robots.txt rules in force for the crawled host.
@@ -80,6 +72,8 @@ pub struct Fetcher {
     base: Url,
     client: reqwest::Client,
     host: HostState,
+    /// The on-disk cache, when [`CrawlConfig::cache_dir`] is set.
+    cache: Option<ResponseCache>,
     stats: StatsCounters,
     io: tokio::runtime::Handle,
 }
@@ -115,7 +109,8 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(Default::default)
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -262,6 +257,10 @@ impl Fetcher {
                 in_flight: Semaphore::new(config.max_concurrency_per_host as usize),
                 robots: OnceCell::new(),
             },
+            cache: config
+                .cache_dir
+                .as_ref()
+                .map(|dir| ResponseCache::new(dir, config.max_body_bytes)),
             stats: StatsCounters::default(),
             io,
         })
@@ -315,10 +314,6 @@ impl Fetcher {
             && url.port_or_known_default() == self.base.port_or_known_default()
     }
 
-    fn cache_key(url: &str) -> String {
-        format!("sofleet-crawl:v1:{url}")
-    }
-
     /// Pauses every request to the host until at least `pause` from now.
     pub fn pause_host(&self, pause: Duration) {
         let until = Instant::now() + pause;
@@ -332,18 +327,24 @@ impl Fetcher {
         }
     }
 
-    /// Fetches `url` politely, on the fetcher's I/O runtime. With `use_cache`, a page in the
-    /// on-disk cache is returned without a request. Never panics; every failure is a
-    /// [`FetchFailure`] with its kind.
+    /// Fetches `url` politely, on the fetcher's I/O runtime. With `max_age` `Some(age)`, a page
+    /// in the on-disk cache fetched less than `age` ago is returned without a request (a zero
+    /// age never is); an older one is fetched again (and replaced once [`Fetcher::store`]d).
+    /// `None` bypasses the cache. Never panics; every failure is a [`FetchFailure`] with its
+    /// kind.
     ///
     /// # Errors
     /// The [`FetchFailure`] after every retry.
-    pub async fn fetch(self: &Arc<Self>, url: &str, use_cache: bool) -> Result<Page, FetchFailure> {
+    pub async fn fetch(
+        self: &Arc<Self>,
+        url: &str,
+        max_age: Option<Duration>,
+    ) -> Result<Page, FetchFailure> {
         let this = self.clone();
         let owned = url.to_owned();
         let handle = self
             .io
-            .spawn(async move { this.fetch_inner(&owned, use_cache).await });
+            .spawn(async move { this.fetch_inner(&owned, max_age).await });
         AbortOnDrop(handle).await.unwrap_or_else(|e| {
             Err(FetchFailure::before_request(
                 if e.is_cancelled() {
@@ -388,46 +389,42 @@ impl Fetcher {
     }
 
     async fn store_inner(&self, page: &Page) {
-        let Some(dir) = &self.config.cache_dir else {
+        let Some(cache) = &self.cache else {
             return;
         };
-        let cached = CachedPage {
-            url: page.url.clone(),
-            status: page.status,
-            fetched_at_ms: page.fetched_at_ms,
-            body: page.body.clone(),
-        };
-        let Ok(bytes) = serde_json::to_vec(&cached) else {
-            return;
-        };
-        if let Err(e) = cacache::write(dir, Self::cache_key(&page.url), bytes).await {
+        if let Err(e) = cache.put(page).await {
             tracing::warn!(url = %page.url, error = %e, "could not write the response cache");
         }
     }
 
-    async fn cached(&self, url: &str) -> Option<Page> {
-        let dir = self.config.cache_dir.as_ref()?;
-        let bytes = match cacache::read(dir, Self::cache_key(url)).await {
-            Ok(b) => b,
-            Err(cacache::Error::EntryNotFound(..)) => return None,
-            Err(e) => {
-                tracing::warn!(url, error = %e, "unreadable cache entry; refetching");
-                return None;
+    /// The cached page of `url` if it was fetched less than `max_age` ago.
+    async fn cached(&self, url: &str, max_age: Duration) -> Option<Page> {
+        let cache = self.cache.as_ref()?;
+        if max_age.is_zero() {
+            return None;
+        }
+        match cache.get(url, max_age).await {
+            Lookup::Fresh(page) => {
+                StatsCounters::add(&self.stats.cache_hits, 1);
+                Some(page)
             }
-        };
-        let cached: CachedPage = serde_json::from_slice(&bytes).ok()?;
-        StatsCounters::add(&self.stats.cache_hits, 1);
-        Some(Page {
-            url: cached.url,
-            status: cached.status,
-            body: cached.body,
-            fetched_at_ms: cached.fetched_at_ms,
-            attempts: 0,
-            from_cache: true,
-        })
+            Lookup::Stale { fetched_at_ms } => {
+                tracing::debug!(url, fetched_at_ms, "cache entry expired; refetching");
+                None
+            }
+            Lookup::Missing => None,
+            Lookup::Unreadable(e) => {
+                tracing::warn!(url, error = %e, "unreadable cache entry; refetching");
+                None
+            }
+        }
     }
 
-    async fn fetch_inner(&self, url: &str, use_cache: bool) -> Result<Page, FetchFailure> {
+    async fn fetch_inner(
+        &self,
+        url: &str,
+        max_age: Option<Duration>,
+    ) -> Result<Page, FetchFailure> {
         let parsed = Url::parse(url).map_err(|e| {
             FetchFailure::before_request(FailureKind::Other, format!("{url:?} is not a URL: {e}"))
         })?;
@@ -437,7 +434,9 @@ impl Fetcher {
                 format!("{url} is not on the crawled host {}", self.base),
             ));
         }
-        if use_cache && let Some(page) = self.cached(parsed.as_str()).await {
+        if let Some(max_age) = max_age
+            && let Some(page) = self.cached(parsed.as_str(), max_age).await
+        {
             return match page.status {
                 200..=299 => Ok(page),
                 status => Err(failure(
@@ -506,13 +505,15 @@ impl Fetcher {
         let mut robots_url = self.base.clone();
         robots_url.set_path("/robots.txt");
         robots_url.set_query(None);
-        let page = match self.cached(robots_url.as_str()).await {
+        let page = match self.cached(robots_url.as_str(), ROBOTS_CACHE_TTL).await {
             Some(page) => Ok(page),
             None => self.fetch_network(&robots_url).await,
         };
         match page {
             Ok(page) => {
-                self.store_inner(&page).await;
+                if !page.from_cache {
+                    self.store_inner(&page).await;
+                }
                 match Robot::new(self.config.robots_agent(), page.body.as_bytes()) {
                     Ok(robot) => {
                         if let Some(delay) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {

@@ -1,28 +1,33 @@
 //! A polite, fault-tolerant Stack Overflow crawler expressed as sofleet executor tasks.
 //!
-//! The pipeline ([`crawl`]) submits one [`ListingTask`] per tag and listing page, and as each
-//! listing completes (`as_completed` + `add`) one [`QuestionTask`] per question link not seen
-//! before. Every task fetches through the run's shared [`Fetcher`]: one connection pool, a per-host
+//! The pipeline ([`crawl`], [`crawl_resume`]) submits one [`ListingTask`] per tag and listing
+//! page, and as each listing completes (`as_completed` + `add`) one [`QuestionTask`] per question
+//! link not seen before, through a bounded submission window so memory stays flat however large
+//! the crawl. A [`CrawlResume`] hands it what earlier runs did (questions the dataset has,
+//! listings already read) so a stopped crawl resumes without fetching anything twice. Every task fetches through the run's shared [`Fetcher`]: one connection pool, a per-host
 //! rate limit (governor) and pause (`Retry-After`, captcha), robots.txt with `Crawl-delay`,
 //! retries with exponential back-off and jitter, an on-disk cache and counters ([`FetchStats`]).
 //! Question records and failure rows come out through the caller's sink as [`CrawlEvent`]s.
 
+mod cache;
 mod config;
 mod error;
+mod events;
 mod fetch;
 mod pipeline;
 mod stats;
 mod tasks;
+mod titles;
 
+pub use cache::{CacheError, Lookup, ROBOTS_CACHE_TTL, ResponseCache};
 pub use config::{CrawlConfig, CrawlPlan, PAGE_SIZES, RetryConfig, SORTS};
 pub use error::{CrawlError, FetchFailure};
+pub use events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag};
 pub use fetch::{Fetcher, Page, local_address, parse_retry_after, set_local_address};
-pub use pipeline::{
-    CrawlEvent, CrawlProgress, CrawlSummary, StopFlag, crawl, crawl_until, fetch_titles,
-    host_resource, newest_url,
-};
+pub use pipeline::{CrawlResume, crawl, crawl_resume, crawl_until, host_resource};
 pub use stats::FetchStats;
 pub use tasks::{
     CrawlOutput, ListingLink, ListingResult, ListingTask, QuestionResult, QuestionTask,
     extract_failure_kind,
 };
+pub use titles::{fetch_titles, newest_url};

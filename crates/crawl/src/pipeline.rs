@@ -1,205 +1,137 @@
 //! The whole pipeline: listing pages -> question links -> question records, as executor tasks.
+//!
+//! [`crawl_resume`] keeps at most a bounded window of tasks submitted at once (questions before
+//! listings, so the queue of links found but not yet fetched stays short) and forgets every page
+//! as soon as it is reported: its memory does not grow with the number of questions crawled.
 
-use std::collections::{HashMap, HashSet};
-use std::ops::RangeInclusive;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
-use sofleet_executor::{Client, ExecError, SubmitOptions, TaskFuture, as_completed};
+use sofleet_executor::{AsCompleted, Client, ExecError, SubmitOptions, TaskFuture, as_completed};
 use sofleet_records::{CrawledQuestion, FailureKind, FailureRecord, Stage};
-use tokio::sync::Notify;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::config::{CrawlConfig, CrawlPlan};
 use crate::error::CrawlError;
+use crate::events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag};
 use crate::fetch::Fetcher;
-use crate::stats::FetchStats;
 use crate::tasks::{CrawlOutput, ListingResult, ListingTask, QuestionTask};
 
-/// Something the crawl produced, handed to the caller's sink as soon as it is known.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CrawlEvent {
-    /// A question record (each question once, however many listings show it).
-    Question(Box<CrawledQuestion>),
-    /// A failure row: a page that could not be turned into a record.
-    Failure(FailureRecord),
-    /// Progress counters, after every completed task.
-    Progress(CrawlProgress),
-}
-
-/// How far the crawl has got.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrawlProgress {
-    /// Listing pages finished (fetched or failed).
-    pub listings_done: usize,
-    /// Listing pages planned.
-    pub listings_total: usize,
-    /// Question pages finished (fetched or failed).
-    pub questions_done: usize,
-    /// Distinct question links found so far.
-    pub questions_total: usize,
-    /// Failure rows emitted so far.
-    pub failures: usize,
-}
-
-/// What a finished (or stopped) crawl did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CrawlSummary {
-    /// The fetcher's counters for this run.
-    pub stats: FetchStats,
-    /// Question records emitted.
-    pub questions: usize,
-    /// Failure rows emitted.
-    pub failures: usize,
-    /// Listing pages fetched successfully.
-    pub listings: usize,
-    /// Wall time of the crawl.
-    pub elapsed: Duration,
-    /// Whether the crawl was stopped early by its [`StopFlag`].
-    pub stopped: bool,
-}
-
-impl std::fmt::Display for CrawlSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} questions, {} failures, {} listing pages in {:.1} s{}\n{}",
-            self.questions,
-            self.failures,
-            self.listings,
-            self.elapsed.as_secs_f64(),
-            if self.stopped { " (stopped early)" } else { "" },
-            self.stats
-        )
-    }
-}
-
-/// A stop request shared with e.g. a Ctrl-C handler: the crawl stops submitting, cancels what
-/// is queued, records every page it did not get as a `cancelled` failure and returns what it
-/// has.
+/// What earlier runs already did, so that this run does not do it again (resuming a stopped
+/// crawl, or adding to an existing dataset).
 ///
 /// ```
-/// let stop = sofleet_crawl::StopFlag::new();
-/// assert!(!stop.is_stopped());
-/// stop.clone().stop();
-/// assert!(stop.is_stopped());
+/// let mut resume = sofleet_crawl::CrawlResume::default();
+/// resume.have_questions.insert(42);
+/// assert!(resume.listings.is_empty());
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<(AtomicBool, Notify)>);
-
-impl StopFlag {
-    /// A flag that is not set.
-    pub fn new() -> StopFlag {
-        StopFlag::default()
-    }
-
-    /// Asks the crawl to stop.
-    pub fn stop(&self) {
-        self.0.0.store(true, Ordering::SeqCst);
-        self.0.1.notify_waiters();
-    }
-
-    /// Whether a stop was asked for.
-    pub fn is_stopped(&self) -> bool {
-        self.0.0.load(Ordering::SeqCst)
-    }
-
-    async fn stopped(&self) {
-        loop {
-            let notified = self.0.1.notified();
-            if self.is_stopped() {
-                return;
-            }
-            notified.await;
-        }
-    }
+pub struct CrawlResume {
+    /// Questions the dataset already has: their pages are not fetched (counted as skipped).
+    pub have_questions: HashSet<u64>,
+    /// Listing pages an unfinished earlier run already read (from
+    /// [`CrawlEvent::Listing`]): not fetched again; their links are used as they are.
+    pub listings: Vec<ListingResult>,
 }
 
-/// Where a pending task came from.
-struct Pending {
-    stage: Stage,
-    url: String,
-}
-
-/// Listing context of a question link: where it was first seen.
-struct Seen {
-    listing_url: String,
-    tag: Option<String>,
-    page: Option<u32>,
-}
-
-/// Runs the whole crawl on `client`; see [`crawl_until`].
+/// Runs the whole crawl on `client`; see [`crawl_resume`].
 ///
 /// # Errors
-/// As [`crawl_until`].
+/// As [`crawl_resume`].
 pub async fn crawl(
     client: &Client,
     config: &CrawlConfig,
     plan: &CrawlPlan,
     sink: impl FnMut(CrawlEvent),
 ) -> Result<CrawlSummary, CrawlError> {
-    crawl_until(client, config, plan, &StopFlag::new(), sink).await
+    crawl_resume(
+        client,
+        config,
+        plan,
+        &StopFlag::new(),
+        CrawlResume::default(),
+        sink,
+    )
+    .await
 }
 
-fn fresh_run_id() -> u64 {
-    rand::random::<u64>()
-}
-
-fn exec_failure(pending: &Pending, err: &ExecError) -> FailureRecord {
-    let text = err.to_string();
-    let kind = if err.is_cancelled() {
-        FailureKind::Cancelled
-    } else {
-        FailureKind::Other
-    };
-    FailureRecord {
-        url: pending.url.clone(),
-        stage: pending.stage,
-        kind,
-        http_status: None,
-        attempts: 0,
-        message: format!("task failed in the executor: {text}"),
-    }
-}
-
-/// Runs the crawl: listing tasks for every tag and page of `plan`, then, as each listing
-/// completes, a question task for each question link on the crawled host not seen before.
-/// Question records and failure rows go to `sink` as they arrive; the same question seen on two
-/// listings is fetched and emitted once (with the listing where it was first seen). Stops early
-/// when `stop` is set.
+/// Runs the whole crawl on `client` until done or until `stop` is set; see [`crawl_resume`].
 ///
 /// # Errors
-/// [`CrawlError::InvalidConfig`] / [`CrawlError::InvalidPlan`] for bad input and
-/// [`CrawlError::Client`] if the HTTP client cannot be built; page failures are rows, not errors.
+/// As [`crawl_resume`].
 pub async fn crawl_until(
     client: &Client,
     config: &CrawlConfig,
     plan: &CrawlPlan,
     stop: &StopFlag,
-    mut sink: impl FnMut(CrawlEvent),
+    sink: impl FnMut(CrawlEvent),
+) -> Result<CrawlSummary, CrawlError> {
+    crawl_resume(client, config, plan, stop, CrawlResume::default(), sink).await
+}
+
+/// Runs the crawl: a listing task for every tag and page of `plan` (except those `resume`
+/// already has), and for each question link on the crawled host not seen before (and not in
+/// `resume`) a question task. Question records, failure rows, listing pages read and pages left
+/// unfetched go to `sink` as they happen; the same question seen on two listings is fetched and
+/// emitted once (with the listing where it was first seen).
+///
+/// When `stop` is set the crawl submits nothing more, cancels what is queued or in flight,
+/// keeps every result that still arrives, and reports each page it did not get as
+/// [`CrawlEvent::NotFetched`] — never as a failure.
+///
+/// # Errors
+/// [`CrawlError::InvalidConfig`] / [`CrawlError::InvalidPlan`] for bad input and
+/// [`CrawlError::Client`] if the HTTP client cannot be built; page failures are rows, not errors.
+pub async fn crawl_resume(
+    client: &Client,
+    config: &CrawlConfig,
+    plan: &CrawlPlan,
+    stop: &StopFlag,
+    resume: CrawlResume,
+    sink: impl FnMut(CrawlEvent),
 ) -> Result<CrawlSummary, CrawlError> {
     let started = Instant::now();
     let base = config.validate()?;
     plan.validate()?;
     let run_id = fresh_run_id();
     let fetcher = Fetcher::shared(config, run_id)?;
-    let result = run(
-        client, config, plan, stop, &mut sink, &base, &fetcher, run_id,
-    )
-    .await;
+    let mut run = Run::new(
+        client, config, plan, stop, resume, sink, base, &fetcher, run_id,
+    );
+    run.run().await;
     Fetcher::release(config, run_id);
-    let (questions, failures, listings, stopped) = result;
     Ok(CrawlSummary {
         stats: fetcher.stats(),
-        questions,
-        failures,
-        listings,
+        questions: run.questions,
+        failures: run.progress.failures,
+        listings: run.listings,
+        listings_resumed: run.listings_resumed,
+        questions_skipped: run.progress.questions_skipped,
+        not_fetched: run.not_fetched,
         elapsed: started.elapsed(),
-        stopped,
+        stopped: run.stopped,
     })
+}
+
+pub(crate) fn fresh_run_id() -> u64 {
+    rand::random::<u64>()
+}
+
+/// The failure row for a task the executor could not run.
+pub(crate) fn exec_failure(stage: Stage, url: &str, err: &ExecError) -> FailureRecord {
+    FailureRecord {
+        url: url.to_owned(),
+        stage,
+        kind: if err.is_cancelled() {
+            FailureKind::Cancelled
+        } else {
+            FailureKind::Other
+        },
+        http_status: None,
+        attempts: 0,
+        message: format!("task failed in the executor: {err}"),
+    }
 }
 
 /// The resource tag limiting concurrent tasks on one host.
@@ -213,338 +145,349 @@ pub fn host_resource(base: &Url) -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run(
-    client: &Client,
-    config: &CrawlConfig,
-    plan: &CrawlPlan,
-    stop: &StopFlag,
-    sink: &mut impl FnMut(CrawlEvent),
-    base: &Url,
-    fetcher: &Arc<Fetcher>,
+/// Where a question link was first seen.
+struct Origin {
+    listing_url: String,
+    tag: Option<String>,
+    page: Option<u32>,
+}
+
+/// A page waiting for a free place in the submission window.
+enum Queued {
+    Listing { url: String, tag: String, page: u32 },
+    Question { url: String, origin: Origin },
+}
+
+/// A submitted task.
+struct Pending {
+    stage: Stage,
+    url: String,
+    origin: Option<Origin>,
+    future: TaskFuture<CrawlOutput>,
+}
+
+/// The state of one crawl run.
+struct Run<'a, S> {
+    client: &'a Client,
+    config: &'a CrawlConfig,
+    stop: &'a StopFlag,
+    sink: S,
+    base: Url,
+    fetcher: &'a std::sync::Arc<Fetcher>,
     run_id: u64,
-) -> (usize, usize, usize, bool) {
-    let mut progress = CrawlProgress::default();
-    let mut questions = 0usize;
-    let mut listings = 0usize;
-    let mut failures = 0usize;
-    let emit_failure =
-        |sink: &mut dyn FnMut(CrawlEvent), record: FailureRecord, failures: &mut usize| {
-            *failures += 1;
-            sink(CrawlEvent::Failure(record));
+    resource: String,
+    /// Most tasks submitted at once.
+    window: usize,
+    listings_queue: VecDeque<Queued>,
+    questions_queue: VecDeque<Queued>,
+    resumed_listings: HashMap<String, ListingResult>,
+    have_questions: HashSet<u64>,
+    pending: HashMap<String, Pending>,
+    completed: AsCompleted<CrawlOutput>,
+    seen_ids: HashSet<u64>,
+    progress: CrawlProgress,
+    questions: usize,
+    listings: usize,
+    listings_resumed: usize,
+    not_fetched: usize,
+    stopped: bool,
+}
+
+impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        client: &'a Client,
+        config: &'a CrawlConfig,
+        plan: &CrawlPlan,
+        stop: &'a StopFlag,
+        resume: CrawlResume,
+        sink: S,
+        base: Url,
+        fetcher: &'a std::sync::Arc<Fetcher>,
+        run_id: u64,
+    ) -> Self {
+        let mut listings_queue = VecDeque::new();
+        for tag in &plan.tags {
+            for page in plan.pages.clone() {
+                listings_queue.push_back(Queued::Listing {
+                    url: plan.listing_url(&base, tag, page).to_string(),
+                    tag: tag.clone(),
+                    page,
+                });
+            }
+        }
+        let progress = CrawlProgress {
+            listings_total: listings_queue.len(),
+            ..CrawlProgress::default()
         };
-
-    // robots.txt first, so an unreachable one is recorded once as a robots failure.
-    if let Err(f) = fetcher.ensure_robots().await {
-        let mut robots = base.clone();
-        robots.set_path("/robots.txt");
-        emit_failure(
+        let concurrency = config.max_concurrency_per_host as usize;
+        Run {
+            client,
+            config,
+            stop,
             sink,
-            f.into_record(robots.as_str(), Stage::Robots),
-            &mut failures,
-        );
-    }
-
-    let resource = host_resource(base);
-    client.set_resource_limit(&resource, config.max_concurrency_per_host as usize);
-    let options = |key: Option<String>| {
-        let opts = SubmitOptions::new().resource(resource.clone());
-        match key {
-            Some(key) => opts.key(key),
-            None => opts,
-        }
-    };
-
-    let mut pending: HashMap<String, Pending> = HashMap::new();
-    let mut live: HashMap<String, TaskFuture<CrawlOutput>> = HashMap::new();
-    let mut listing_futures: Vec<TaskFuture<CrawlOutput>> = Vec::new();
-    let mut planned: Vec<(String, String, u32)> = Vec::new();
-    for tag in &plan.tags {
-        for page in plan.pages.clone() {
-            planned.push((
-                plan.listing_url(base, tag, page).to_string(),
-                tag.clone(),
-                page,
-            ));
-        }
-    }
-    progress.listings_total = planned.len();
-    let mut unsubmitted: Vec<Pending> = Vec::new();
-    for (url, tag, page) in planned {
-        if stop.is_stopped() {
-            unsubmitted.push(Pending {
-                stage: Stage::Listing,
-                url,
-            });
-            continue;
-        }
-        let task = ListingTask {
-            config: config.clone(),
+            resource: host_resource(&base),
+            base,
+            fetcher,
             run_id,
-            url: url.clone(),
-            tag: Some(tag),
-            page: Some(page),
-        };
-        let fut = client.submit_with(task, options(None));
-        pending.insert(
-            fut.key().to_string(),
-            Pending {
-                stage: Stage::Listing,
-                url,
-            },
-        );
-        live.insert(fut.key().to_string(), fut.clone());
-        listing_futures.push(fut);
-    }
-
-    let mut seen_ids: HashSet<u64> = HashSet::new();
-    let mut seen: HashMap<String, Seen> = HashMap::new();
-    let mut completed = as_completed(listing_futures);
-    let mut stopped = stop.is_stopped();
-
-    while !pending.is_empty() {
-        let next = tokio::select! {
-            biased;
-            _ = stop.stopped(), if !stopped => None,
-            item = completed.next() => match item { Some(item) => Some(item), None => break },
-        };
-        let Some((done, result)) = next else {
-            stopped = true;
-            for fut in live.values() {
-                fut.cancel();
-            }
-            continue;
-        };
-        let key = done.key().to_string();
-        drop(done);
-        live.remove(&key);
-        let Some(from) = pending.remove(&key) else {
-            continue;
-        };
-        match (from.stage, result) {
-            (_, Err(err)) => {
-                match from.stage {
-                    Stage::Listing => progress.listings_done += 1,
-                    _ => progress.questions_done += 1,
-                }
-                emit_failure(sink, exec_failure(&from, &err), &mut failures);
-            }
-            (_, Ok(CrawlOutput::Failed(record))) => {
-                match from.stage {
-                    Stage::Listing => progress.listings_done += 1,
-                    _ => progress.questions_done += 1,
-                }
-                emit_failure(sink, record, &mut failures);
-            }
-            (_, Ok(CrawlOutput::Listing(listing))) => {
-                progress.listings_done += 1;
-                listings += 1;
-                for link in listing.links {
-                    let on_host = Url::parse(&link.url)
-                        .map(|u| fetcher.on_host(&u))
-                        .unwrap_or(false);
-                    if !on_host {
-                        emit_failure(
-                            sink,
-                            FailureRecord {
-                                url: link.url,
-                                stage: Stage::Question,
-                                kind: FailureKind::OffHost,
-                                http_status: None,
-                                attempts: 0,
-                                message: format!(
-                                    "link on {} leaves the crawled host {}",
-                                    listing.url, base
-                                ),
-                            },
-                            &mut failures,
-                        );
-                        continue;
-                    }
-                    if !seen_ids.insert(link.id) {
-                        continue;
-                    }
-                    progress.questions_total += 1;
-                    seen.insert(
-                        link.url.clone(),
-                        Seen {
-                            listing_url: listing.url.clone(),
-                            tag: listing.tag.clone(),
-                            page: listing.page,
-                        },
-                    );
-                    if stopped {
-                        unsubmitted.push(Pending {
-                            stage: Stage::Question,
-                            url: link.url,
-                        });
-                        continue;
-                    }
-                    let key = format!(
-                        "{}-{}-{}",
-                        <QuestionTask as sofleet_executor::Task>::NAME,
-                        config.digest(),
-                        blake3::hash(link.url.as_bytes()).to_hex()
-                    );
-                    let task = QuestionTask {
-                        config: config.clone(),
-                        run_id,
-                        url: link.url.clone(),
-                    };
-                    let fut = client.submit_with(task, options(Some(key)));
-                    pending.insert(
-                        fut.key().to_string(),
-                        Pending {
-                            stage: Stage::Question,
-                            url: link.url,
-                        },
-                    );
-                    completed.add(fut.clone());
-                    live.insert(fut.key().to_string(), fut);
-                }
-            }
-            (_, Ok(CrawlOutput::Question(q))) => {
-                progress.questions_done += 1;
-                questions += 1;
-                let origin = seen.get(&q.url);
-                sink(CrawlEvent::Question(Box::new(CrawledQuestion {
-                    question: q.question,
-                    source_url: q.url.clone(),
-                    listing_url: origin.map(|s| s.listing_url.clone()),
-                    listing_tag: origin.and_then(|s| s.tag.clone()),
-                    listing_page: origin.and_then(|s| s.page),
-                    fetched_at_ms: q.fetched_at_ms,
-                })));
-            }
+            window: (concurrency * 4).max(32),
+            listings_queue,
+            questions_queue: VecDeque::new(),
+            resumed_listings: resume
+                .listings
+                .into_iter()
+                .map(|l| (l.url.clone(), l))
+                .collect(),
+            have_questions: resume.have_questions,
+            pending: HashMap::new(),
+            completed: as_completed(Vec::new()),
+            seen_ids: HashSet::new(),
+            progress,
+            questions: 0,
+            listings: 0,
+            listings_resumed: 0,
+            not_fetched: 0,
+            stopped: stop.is_stopped(),
         }
-        progress.failures = failures;
-        sink(CrawlEvent::Progress(progress));
     }
 
-    // Defensive: a task the executor never reported is still a row, not a silent gap.
-    for (_, p) in pending.drain() {
-        emit_failure(
-            sink,
-            FailureRecord {
+    async fn run(&mut self) {
+        // robots.txt first, so an unreachable one is recorded once as a robots failure.
+        if let Err(f) = self.fetcher.ensure_robots().await {
+            let mut robots = self.base.clone();
+            robots.set_path("/robots.txt");
+            robots.set_query(None);
+            self.failure(f.into_record(robots.as_str(), Stage::Robots));
+        }
+        self.client.set_resource_limit(
+            &self.resource,
+            self.config.max_concurrency_per_host as usize,
+        );
+        self.refill();
+        (self.sink)(CrawlEvent::Progress(self.progress));
+
+        while !self.pending.is_empty() {
+            let next = tokio::select! {
+                biased;
+                _ = self.stop.stopped(), if !self.stopped => Next::Stop,
+                item = self.completed.next() => match item {
+                    Some((done, result)) => Next::Done(done.key().to_string(), result),
+                    None => Next::Exhausted,
+                },
+            };
+            match next {
+                Next::Stop => self.stop_now(),
+                Next::Done(key, result) => self.complete(&key, result),
+                Next::Exhausted => break,
+            }
+            self.refill();
+            (self.sink)(CrawlEvent::Progress(self.progress));
+        }
+
+        // Defensive: a task the executor never reported is still a row, not a silent gap.
+        for (_, p) in std::mem::take(&mut self.pending) {
+            self.failure(FailureRecord {
                 url: p.url,
                 stage: p.stage,
                 kind: FailureKind::Other,
                 http_status: None,
                 attempts: 0,
                 message: "the executor never reported this task's result".to_owned(),
-            },
-            &mut failures,
-        );
-    }
-    for p in unsubmitted {
-        emit_failure(
-            sink,
-            FailureRecord {
-                url: p.url,
-                stage: p.stage,
-                kind: FailureKind::Cancelled,
-                http_status: None,
-                attempts: 0,
-                message: "the crawl was stopped before this page was fetched".to_owned(),
-            },
-            &mut failures,
-        );
-    }
-    (questions, failures, listings, stopped)
-}
-
-/// The URL of newest-questions page `page` on `base` (`/questions?tab=newest&page=N`).
-pub fn newest_url(base: &Url, page: u32) -> Url {
-    let mut url = base.join("/questions").unwrap_or_else(|_| base.clone());
-    url.set_query(None);
-    url.query_pairs_mut()
-        .append_pair("tab", "newest")
-        .append_pair("page", &page.to_string());
-    url
-}
-
-fn listing_outcome(
-    url: &str,
-    output: Result<CrawlOutput, ExecError>,
-) -> Result<ListingResult, FailureRecord> {
-    let pending = Pending {
-        stage: Stage::Listing,
-        url: url.to_owned(),
-    };
-    match output {
-        Ok(CrawlOutput::Listing(listing)) => Ok(listing),
-        Ok(CrawlOutput::Failed(record)) => Err(record),
-        Ok(CrawlOutput::Question(_)) => Err(FailureRecord {
-            url: url.to_owned(),
-            stage: Stage::Listing,
-            kind: FailureKind::Parse,
-            http_status: None,
-            attempts: 1,
-            message: "expected a listing page, got a question page".to_owned(),
-        }),
-        Err(e) => Err(exec_failure(&pending, &e)),
-    }
-}
-
-/// The lesson's first exercise: the question titles of the newest-questions pages `pages`,
-/// fetched one after another in the caller (`client` = `None`, the serial version) or as
-/// parallel listing tasks on `client`. One entry per page, in page order: the page's titles
-/// ([`ListingResult::titles`]) or its failure row.
-///
-/// # Errors
-/// [`CrawlError`] for an invalid configuration or page range.
-pub async fn fetch_titles(
-    client: Option<&Client>,
-    config: &CrawlConfig,
-    pages: RangeInclusive<u32>,
-) -> Result<Vec<Result<ListingResult, FailureRecord>>, CrawlError> {
-    let base = config.validate()?;
-    if *pages.start() == 0 || pages.is_empty() {
-        return Err(CrawlError::InvalidPlan {
-            message: format!(
-                "page range {}..={} must be non-empty and start at 1 or later",
-                pages.start(),
-                pages.end()
-            ),
-        });
-    }
-    let run_id = fresh_run_id();
-    Fetcher::shared(config, run_id)?;
-    let tasks: Vec<ListingTask> = pages
-        .map(|page| ListingTask {
-            config: config.clone(),
-            run_id,
-            url: newest_url(&base, page).to_string(),
-            tag: None,
-            page: Some(page),
-        })
-        .collect();
-    let mut results = Vec::with_capacity(tasks.len());
-    match client {
-        None => {
-            for task in tasks {
-                let url = task.url.clone();
-                results.push(listing_outcome(&url, Ok(task.execute().await)));
-            }
+            });
         }
-        Some(client) => {
-            let resource = host_resource(&base);
-            client.set_resource_limit(&resource, config.max_concurrency_per_host as usize);
-            let futures: Vec<(String, TaskFuture<CrawlOutput>)> = tasks
-                .into_iter()
-                .map(|task| {
-                    let url = task.url.clone();
-                    (
-                        url,
-                        client.submit_with(task, SubmitOptions::new().resource(resource.clone())),
-                    )
-                })
-                .collect();
-            for (url, future) in futures {
-                results.push(listing_outcome(&url, future.await));
+    }
+
+    /// Submits queued pages while the window has room: questions first, then listings (a
+    /// listing taken from the resume state is read at once, without a task).
+    fn refill(&mut self) {
+        while !self.stopped && self.pending.len() < self.window {
+            let Some(next) = self
+                .questions_queue
+                .pop_front()
+                .or_else(|| self.listings_queue.pop_front())
+            else {
+                return;
+            };
+            match next {
+                Queued::Listing { url, tag, page } => {
+                    if let Some(listing) = self.resumed_listings.remove(&url) {
+                        self.listings_resumed += 1;
+                        self.progress.listings_done += 1;
+                        self.take_links(&listing);
+                        continue;
+                    }
+                    let task = ListingTask {
+                        config: self.config.clone(),
+                        run_id: self.run_id,
+                        url: url.clone(),
+                        tag: Some(tag),
+                        page: Some(page),
+                    };
+                    let future = self
+                        .client
+                        .submit_with(task, SubmitOptions::new().resource(self.resource.clone()));
+                    self.track(Stage::Listing, url, None, future);
+                }
+                Queued::Question { url, origin } => {
+                    let key = format!(
+                        "{}-{}-{}",
+                        <QuestionTask as sofleet_executor::Task>::NAME,
+                        self.config.digest(),
+                        blake3::hash(url.as_bytes()).to_hex()
+                    );
+                    let task = QuestionTask {
+                        config: self.config.clone(),
+                        run_id: self.run_id,
+                        url: url.clone(),
+                    };
+                    let future = self.client.submit_with(
+                        task,
+                        SubmitOptions::new()
+                            .resource(self.resource.clone())
+                            .key(key),
+                    );
+                    self.track(Stage::Question, url, Some(origin), future);
+                }
             }
         }
     }
-    Fetcher::release(config, run_id);
-    Ok(results)
+
+    fn track(
+        &mut self,
+        stage: Stage,
+        url: String,
+        origin: Option<Origin>,
+        future: TaskFuture<CrawlOutput>,
+    ) {
+        self.completed.add(future.clone());
+        self.pending.insert(
+            future.key().to_string(),
+            Pending {
+                stage,
+                url,
+                origin,
+                future,
+            },
+        );
+    }
+
+    /// The stop request: cancel what is in flight, report everything queued as not fetched.
+    fn stop_now(&mut self) {
+        self.stopped = true;
+        for p in self.pending.values() {
+            p.future.cancel();
+        }
+        let queued: Vec<Queued> = self
+            .questions_queue
+            .drain(..)
+            .chain(self.listings_queue.drain(..))
+            .collect();
+        for q in queued {
+            match q {
+                Queued::Listing { url, .. } => self.not_fetched(Stage::Listing, url),
+                Queued::Question { url, .. } => self.not_fetched(Stage::Question, url),
+            }
+        }
+    }
+
+    fn complete(&mut self, key: &str, result: Result<CrawlOutput, ExecError>) {
+        let Some(p) = self.pending.remove(key) else {
+            return;
+        };
+        let cancelled = match &result {
+            Err(e) => e.is_cancelled(),
+            Ok(CrawlOutput::Failed(r)) => r.kind == FailureKind::Cancelled,
+            Ok(_) => false,
+        };
+        if self.stopped && cancelled {
+            self.not_fetched(p.stage, p.url);
+            return;
+        }
+        match p.stage {
+            Stage::Listing => self.progress.listings_done += 1,
+            _ => self.progress.questions_done += 1,
+        }
+        match result {
+            Err(e) => self.failure(exec_failure(p.stage, &p.url, &e)),
+            Ok(CrawlOutput::Failed(record)) => self.failure(record),
+            Ok(CrawlOutput::Listing(listing)) => {
+                self.listings += 1;
+                self.take_links(&listing);
+                (self.sink)(CrawlEvent::Listing(Box::new(listing)));
+            }
+            Ok(CrawlOutput::Question(q)) => {
+                self.questions += 1;
+                let origin = p.origin;
+                (self.sink)(CrawlEvent::Question(Box::new(CrawledQuestion {
+                    question: q.question,
+                    source_url: q.url,
+                    listing_url: origin.as_ref().map(|o| o.listing_url.clone()),
+                    listing_tag: origin.as_ref().and_then(|o| o.tag.clone()),
+                    listing_page: origin.as_ref().and_then(|o| o.page),
+                    fetched_at_ms: q.fetched_at_ms,
+                })));
+            }
+        }
+    }
+
+    /// Queues the question links of a listing that are on the host and new to this run.
+    fn take_links(&mut self, listing: &ListingResult) {
+        for link in &listing.links {
+            let on_host = Url::parse(&link.url)
+                .map(|u| self.fetcher.on_host(&u))
+                .unwrap_or(false);
+            if !on_host {
+                self.failure(FailureRecord {
+                    url: link.url.clone(),
+                    stage: Stage::Question,
+                    kind: FailureKind::OffHost,
+                    http_status: None,
+                    attempts: 0,
+                    message: format!(
+                        "link on {} leaves the crawled host {}",
+                        listing.url, self.base
+                    ),
+                });
+                continue;
+            }
+            if !self.seen_ids.insert(link.id) {
+                continue;
+            }
+            self.progress.questions_total += 1;
+            if self.have_questions.contains(&link.id) {
+                self.progress.questions_skipped += 1;
+                self.progress.questions_done += 1;
+                continue;
+            }
+            if self.stopped {
+                self.not_fetched(Stage::Question, link.url.clone());
+                continue;
+            }
+            self.questions_queue.push_back(Queued::Question {
+                url: link.url.clone(),
+                origin: Origin {
+                    listing_url: listing.url.clone(),
+                    tag: listing.tag.clone(),
+                    page: listing.page,
+                },
+            });
+        }
+    }
+
+    fn failure(&mut self, record: FailureRecord) {
+        self.progress.failures += 1;
+        (self.sink)(CrawlEvent::Failure(record));
+    }
+
+    fn not_fetched(&mut self, stage: Stage, url: String) {
+        self.not_fetched += 1;
+        (self.sink)(CrawlEvent::NotFetched(NotFetched { url, stage }));
+    }
+}
+
+/// What the main loop woke up for.
+enum Next {
+    Stop,
+    Done(String, Result<CrawlOutput, ExecError>),
+    Exhausted,
 }

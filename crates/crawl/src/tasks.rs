@@ -113,10 +113,17 @@ async fn fetch_parsed<T>(
     parse: fn(&str) -> Result<T, ExtractError>,
 ) -> Result<(T, Page, u32), FailureRecord> {
     let max_attempts = fetcher.config().retry.max_attempts;
+    let max_age = match stage {
+        Stage::Listing => Duration::from_millis(fetcher.config().listing_cache_ttl_ms),
+        Stage::Question => Duration::from_millis(fetcher.config().question_cache_ttl_ms),
+        Stage::Robots => crate::cache::ROBOTS_CACHE_TTL,
+    };
     let mut attempts = 0u32;
     let mut content_tries = 0u32;
     loop {
-        let page = fetcher.fetch(url, content_tries == 0).await.map_err(|f| {
+        // A page refetched because its content was bad must not come from the cache.
+        let cache = (content_tries == 0).then_some(max_age);
+        let page = fetcher.fetch(url, cache).await.map_err(|f| {
             FetchFailure {
                 attempts: attempts + f.attempts,
                 ..f

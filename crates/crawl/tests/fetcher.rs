@@ -13,6 +13,9 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 type Log = Arc<Mutex<Vec<(String, u16, Instant)>>>;
 
+/// A cache age every test page is younger than.
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Answers with the templates in order (the last one repeats) and logs every request with its
 /// arrival time and the status it got.
 struct Seq {
@@ -112,13 +115,13 @@ async fn retry_after_pauses_the_whole_host() {
     let url_a = format!("{}/a", server.uri());
     let url_b = format!("{}/b", server.uri());
     let f2 = fetcher.clone();
-    let a = tokio::spawn(async move { f2.fetch(&url_a, false).await });
+    let a = tokio::spawn(async move { f2.fetch(&url_a, None).await });
     // Start /b only once /a has been refused.
     while requests_to(&log, "/a").is_empty() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let b = fetcher.fetch(&url_b, false).await.unwrap();
+    let b = fetcher.fetch(&url_b, None).await.unwrap();
     let a = a.await.unwrap().unwrap();
     assert_eq!((a.body.as_str(), a.attempts), ("a", 2));
     assert_eq!(b.body, "b");
@@ -155,12 +158,12 @@ async fn server_errors_are_retried_then_recorded() {
     route(&server, &log, "/broken", vec![status(500)]).await;
     let fetcher = Arc::new(Fetcher::new(&config(&server)).unwrap());
     let page = fetcher
-        .fetch(&format!("{}/flaky", server.uri()), false)
+        .fetch(&format!("{}/flaky", server.uri()), None)
         .await
         .unwrap();
     assert_eq!((page.body.as_str(), page.attempts), ("fine", 3));
     let err = fetcher
-        .fetch(&format!("{}/broken", server.uri()), false)
+        .fetch(&format!("{}/broken", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!(err.kind, FailureKind::ServerError);
@@ -177,7 +180,7 @@ async fn permanent_errors_are_not_retried() {
     route(&server, &log, "/forbidden", vec![status(403)]).await;
     let fetcher = Arc::new(Fetcher::new(&config(&server)).unwrap());
     let gone = fetcher
-        .fetch(&format!("{}/gone", server.uri()), false)
+        .fetch(&format!("{}/gone", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -185,7 +188,7 @@ async fn permanent_errors_are_not_retried() {
         (FailureKind::NotFound, 1, Some(404))
     );
     let forbidden = fetcher
-        .fetch(&format!("{}/forbidden", server.uri()), false)
+        .fetch(&format!("{}/forbidden", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -193,7 +196,7 @@ async fn permanent_errors_are_not_retried() {
         (FailureKind::HttpStatus, 1)
     );
     let off = fetcher
-        .fetch("http://example.com/questions/1/x", false)
+        .fetch("http://example.com/questions/1/x", None)
         .await
         .unwrap_err();
     assert_eq!((off.kind, off.attempts), (FailureKind::OffHost, 0));
@@ -214,7 +217,7 @@ async fn captcha_pauses_the_host_and_is_retried() {
     route(&server, &log, "/served", vec![ok(page), ok("content")]).await;
     let fetcher = Arc::new(Fetcher::new(&config(&server)).unwrap());
     let got = fetcher
-        .fetch(&format!("{}/q", server.uri()), false)
+        .fetch(&format!("{}/q", server.uri()), None)
         .await
         .unwrap();
     assert_eq!((got.body.as_str(), got.attempts), ("content", 2));
@@ -228,7 +231,7 @@ async fn captcha_pauses_the_host_and_is_retried() {
         "the captcha page was followed"
     );
     let served = fetcher
-        .fetch(&format!("{}/served", server.uri()), false)
+        .fetch(&format!("{}/served", server.uri()), None)
         .await
         .unwrap();
     assert_eq!(
@@ -236,7 +239,7 @@ async fn captcha_pauses_the_host_and_is_retried() {
         "a captcha body must never be returned as content"
     );
     let err = fetcher
-        .fetch(&format!("{}/always", server.uri()), false)
+        .fetch(&format!("{}/always", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -257,7 +260,7 @@ async fn robots_disallow_and_crawl_delay_are_obeyed() {
     }
     let fetcher = Arc::new(Fetcher::new(&config(&server)).unwrap());
     let err = fetcher
-        .fetch(&format!("{}/private/x", server.uri()), false)
+        .fetch(&format!("{}/private/x", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -267,7 +270,7 @@ async fn robots_disallow_and_crawl_delay_are_obeyed() {
     let fetches = ["/p1", "/p2", "/p3"].map(|p| {
         let f = fetcher.clone();
         let url = format!("{}{p}", server.uri());
-        async move { f.fetch(&url, false).await }
+        async move { f.fetch(&url, None).await }
     });
     for r in futures::future::join_all(fetches).await {
         assert_eq!(r.unwrap().body, "public");
@@ -298,7 +301,7 @@ async fn robots_disallow_and_crawl_delay_are_obeyed() {
         .unwrap(),
     );
     assert_eq!(
-        bold.fetch(&format!("{}/private/x", server.uri()), false)
+        bold.fetch(&format!("{}/private/x", server.uri()), None)
             .await
             .unwrap()
             .body,
@@ -316,7 +319,7 @@ async fn unreachable_robots_stops_the_crawl() {
     let err = fetcher.ensure_robots().await.unwrap_err();
     assert_eq!((err.kind, err.attempts), (FailureKind::ServerError, 3));
     let p = fetcher
-        .fetch(&format!("{}/p", server.uri()), false)
+        .fetch(&format!("{}/p", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!(p.kind, FailureKind::DisallowedByRobots);
@@ -335,13 +338,13 @@ async fn cache_serves_a_rerun_without_requests() {
     };
     let first = Arc::new(Fetcher::new(&cfg).unwrap());
     let page = first
-        .fetch(&format!("{}/page", server.uri()), true)
+        .fetch(&format!("{}/page", server.uri()), Some(DAY))
         .await
         .unwrap();
     assert!(!page.from_cache);
     first.store(&page).await;
     first
-        .fetch(&format!("{}/missing", server.uri()), true)
+        .fetch(&format!("{}/missing", server.uri()), Some(DAY))
         .await
         .unwrap_err();
     let sent = log.lock().unwrap().len();
@@ -349,7 +352,7 @@ async fn cache_serves_a_rerun_without_requests() {
 
     let second = Arc::new(Fetcher::new(&cfg).unwrap());
     let again = second
-        .fetch(&format!("{}/page", server.uri()), true)
+        .fetch(&format!("{}/page", server.uri()), Some(DAY))
         .await
         .unwrap();
     assert_eq!(
@@ -358,7 +361,7 @@ async fn cache_serves_a_rerun_without_requests() {
     );
     assert_eq!(again.fetched_at_ms, page.fetched_at_ms);
     let missing = second
-        .fetch(&format!("{}/missing", server.uri()), true)
+        .fetch(&format!("{}/missing", server.uri()), Some(DAY))
         .await
         .unwrap_err();
     assert_eq!(missing.kind, FailureKind::NotFound);
@@ -391,12 +394,12 @@ async fn oversized_slow_and_unreachable() {
     };
     let fetcher = Arc::new(Fetcher::new(&cfg).unwrap());
     let big = fetcher
-        .fetch(&format!("{}/big", server.uri()), false)
+        .fetch(&format!("{}/big", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!((big.kind, big.attempts), (FailureKind::TooLarge, 1));
     let slow = fetcher
-        .fetch(&format!("{}/slow", server.uri()), false)
+        .fetch(&format!("{}/slow", server.uri()), None)
         .await
         .unwrap_err();
     assert_eq!((slow.kind, slow.attempts), (FailureKind::Timeout, 3));
@@ -418,7 +421,7 @@ async fn oversized_slow_and_unreachable() {
         .unwrap(),
     );
     let err = dead
-        .fetch(&format!("http://127.0.0.1:{port}/x"), false)
+        .fetch(&format!("http://127.0.0.1:{port}/x"), None)
         .await
         .unwrap_err();
     assert_eq!((err.kind, err.attempts), (FailureKind::Connect, 3));

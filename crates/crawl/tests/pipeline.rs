@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use sofleet_crawl::{
-    CrawlConfig, CrawlEvent, CrawlPlan, CrawlSummary, ListingTask, QuestionTask, RetryConfig,
-    StopFlag, crawl, crawl_until,
+    CrawlConfig, CrawlEvent, CrawlPlan, CrawlResume, CrawlSummary, ListingTask, QuestionTask,
+    RetryConfig, StopFlag, crawl, crawl_resume, crawl_until,
 };
 use sofleet_executor::{Client, TaskRegistry, ThreadsBackend, TokioBackend};
 use sofleet_mock_so::{Faults, MockSite, MockSiteConfig, RateLimit};
@@ -46,6 +46,7 @@ async fn run(client: &Client, config: &CrawlConfig, plan: &CrawlPlan) -> (Collec
         CrawlEvent::Question(q) => out.questions.push(*q),
         CrawlEvent::Failure(f) => out.failures.push(f),
         CrawlEvent::Progress(_) => out.progress_events += 1,
+        _ => {}
     })
     .await
     .expect("crawl runs");
@@ -447,7 +448,7 @@ async fn second_run_with_cache_makes_no_requests() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stopping_keeps_what_was_fetched_and_records_the_rest() {
+async fn stopping_keeps_what_was_fetched_and_reports_the_rest_as_not_fetched() {
     let site = MockSite::start(site_config()).await;
     let config = CrawlConfig {
         max_concurrency_per_host: 1,
@@ -457,6 +458,7 @@ async fn stopping_keeps_what_was_fetched_and_records_the_rest() {
     let stop = StopFlag::new();
     let mut questions = Vec::new();
     let mut failures = Vec::new();
+    let mut not_fetched = Vec::new();
     let summary = crawl_until(
         &Client::new(ThreadsBackend::new(1)),
         &config,
@@ -465,29 +467,31 @@ async fn stopping_keeps_what_was_fetched_and_records_the_rest() {
         |event| match event {
             CrawlEvent::Question(q) => questions.push(q.question.id),
             CrawlEvent::Failure(f) => failures.push(f),
+            CrawlEvent::NotFetched(n) => not_fetched.push(n),
             // Stop as soon as the first listing page is in.
-            CrawlEvent::Progress(_) => stop.stop(),
+            CrawlEvent::Listing(_) => stop.stop(),
+            _ => {}
         },
     )
     .await
     .unwrap();
     assert!(summary.stopped);
-    assert!(
-        !failures.is_empty() && failures.iter().all(|f| f.kind == FailureKind::Cancelled),
-        "{failures:#?}"
-    );
-    // Every page is either a record or a failure row: nothing silently dropped.
-    let cancelled_listings: BTreeSet<String> = failures
+    // Pages left unfetched are not failures.
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(!not_fetched.is_empty());
+    assert_eq!(summary.not_fetched, not_fetched.len());
+    // Every page is either a record or reported as not fetched: nothing silently dropped.
+    let skipped_listings: BTreeSet<String> = not_fetched
         .iter()
-        .filter(|f| f.stage == Stage::Listing)
-        .map(|f| f.url.clone())
+        .filter(|n| n.stage == Stage::Listing)
+        .map(|n| n.url.clone())
         .collect();
-    assert_eq!(summary.listings, 6 - cancelled_listings.len());
-    let cancelled_questions: BTreeSet<u64> = failures
+    assert_eq!(summary.listings, 6 - skipped_listings.len());
+    let skipped_questions: BTreeSet<u64> = not_fetched
         .iter()
-        .filter(|f| f.stage == Stage::Question)
-        .map(|f| {
-            f.url
+        .filter(|n| n.stage == Stage::Question)
+        .map(|n| {
+            n.url
                 .split('/')
                 .nth(4)
                 .and_then(|s| s.parse().ok())
@@ -495,18 +499,18 @@ async fn stopping_keeps_what_was_fetched_and_records_the_rest() {
         })
         .collect();
     let got: BTreeSet<u64> = questions.iter().copied().collect();
-    assert!(got.is_disjoint(&cancelled_questions));
+    assert!(got.is_disjoint(&skipped_questions));
     let mut completed_listings = 0;
     for tag in TAGS {
         for page in 1..=2 {
             let path = site.listing_path(tag, "votes", page);
-            if cancelled_listings.iter().any(|u| u.ends_with(&path)) {
+            if skipped_listings.iter().any(|u| u.ends_with(&path)) {
                 continue;
             }
             completed_listings += 1;
             for id in site.expected_listing(tag, "votes", page, 15) {
                 assert!(
-                    got.contains(&id) || cancelled_questions.contains(&id),
+                    got.contains(&id) || skipped_questions.contains(&id),
                     "question {id} dropped"
                 );
             }
@@ -517,6 +521,72 @@ async fn stopping_keeps_what_was_fetched_and_records_the_rest() {
         completed_listings < 6,
         "the stop came too late to test anything"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_crawl_fetches_neither_known_questions_nor_listings_already_read() {
+    let site = MockSite::start(site_config()).await;
+    let config = crawl_config(&site);
+    let plan = CrawlPlan::new(TAGS, "votes", 1..=2);
+    let client = Client::new(TokioBackend::new());
+
+    // A first run that keeps what a journal would: listings read and questions received.
+    let mut listings = Vec::new();
+    let mut first = Vec::new();
+    crawl(
+        &client,
+        &config,
+        &CrawlPlan::new(TAGS, "votes", 1..=1),
+        |event| match event {
+            CrawlEvent::Listing(l) => listings.push(*l),
+            CrawlEvent::Question(q) => first.push(q.question.id),
+            _ => {}
+        },
+    )
+    .await
+    .unwrap();
+    // Pretend the run was killed before half of its questions were written.
+    first.truncate(first.len() / 2);
+    let before = site.request_count().await;
+
+    let resume = CrawlResume {
+        have_questions: first.iter().copied().collect(),
+        listings: listings.clone(),
+    };
+    let mut second = Vec::new();
+    let summary = crawl_resume(&client, &config, &plan, &StopFlag::new(), resume, |event| {
+        if let CrawlEvent::Question(q) = event {
+            second.push(q.question.id);
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(summary.listings_resumed, listings.len());
+    assert_eq!(summary.questions_skipped, first.len());
+
+    let requests = site.requests().await;
+    for r in &requests[before..] {
+        for l in &listings {
+            assert!(
+                !l.url.ends_with(&r.path),
+                "listing {} fetched again",
+                r.path
+            );
+        }
+        if let Some(id) = r
+            .path
+            .strip_prefix("/questions/")
+            .and_then(|p| p.split('/').next())
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            assert!(!first.contains(&id), "question {id} fetched again");
+        }
+    }
+    // Together the two runs have every question of the plan exactly once.
+    let mut all: Vec<u64> = first.iter().chain(&second).copied().collect();
+    all.sort_unstable();
+    let want: Vec<u64> = expected_ids(&site, &plan).into_keys().collect();
+    assert_eq!(all, want);
 }
 
 #[tokio::test]
