@@ -9,7 +9,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sofleet_analysis::polars::prelude::{Column, DataFrame, SeriesMethods};
+use sofleet_analysis::polars::prelude::{
+    Column, DataFrame, IntoColumn, ListBuilderTrait, ListStringChunkedBuilder, SeriesMethods,
+};
 use sofleet_analysis::{PartialAggregate, Summary, columns as c};
 
 const ROWS: usize = 1_000_000;
@@ -44,7 +46,7 @@ fn synthetic_frame(rows: usize) -> DataFrame {
     let mut accepted = Vec::with_capacity(rows);
     let mut author: Vec<Option<String>> = Vec::with_capacity(rows);
     let mut score: Vec<Option<i64>> = Vec::with_capacity(rows);
-    let mut tags = Vec::with_capacity(rows);
+    let mut tags = ListStringChunkedBuilder::new(c::TAGS.into(), rows, rows * 2);
     for _ in 0..rows {
         let answered = rng.next() % 100 >= 12;
         let n_answers = if answered {
@@ -62,17 +64,17 @@ fn synthetic_frame(rows: usize) -> DataFrame {
             score.push(None);
         }
         let n_tags = 1 + rng.next() % 3;
-        let joined: Vec<String> = (0..n_tags)
+        let row: Vec<String> = (0..n_tags)
             .map(|_| format!("tag{}", rng.skewed(TAGS)))
             .collect();
-        tags.push(joined.join(";"));
+        tags.append_values_iter(row.iter().map(String::as_str));
     }
     DataFrame::new(vec![
         Column::new(c::ANSWER_COUNT.into(), answer_count),
         Column::new(c::HAS_ACCEPTED_ANSWER.into(), accepted),
         Column::new(c::TOP_ANSWER_AUTHOR.into(), author),
         Column::new(c::TOP_ANSWER_SCORE.into(), score),
-        Column::new(c::TAGS.into(), tags),
+        tags.finish().into_column(),
     ])
     .expect("synthetic frame")
 }

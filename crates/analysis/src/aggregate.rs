@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sofleet_records::CrawledQuestion;
 
 use crate::error::{PolarsContext, Result};
-use crate::frame::{columns as c, split_tags, typed_column};
+use crate::frame::{columns as c, flat_tags, tags_dtype, typed_column};
 
 /// A map from a name (author or tag) to a count or a sum, hashed with
 /// [`foldhash`]'s fast non-cryptographic hasher: merging partials is mostly
@@ -102,11 +102,12 @@ impl PartialAggregate {
     /// Aggregates a question frame with polars: one group-by of
     /// `top_answer_author` gives the value counts (group sizes) and the sum
     /// of `top_answer_score` per author; `value_counts` of `top_answer_score`
-    /// gives the score distribution; the `tags` cells are split and counted.
+    /// gives the score distribution; the `tags` lists are flattened and
+    /// counted (empty tag strings are skipped, as in [`from_page`](Self::from_page)).
     ///
     /// Needs only the columns `answer_count` (UInt32), `has_accepted_answer`
     /// (Boolean), `top_answer_author` (String), `top_answer_score` (Int64) and
-    /// `tags` (String); other columns are ignored.
+    /// `tags` (List(String)); other columns are ignored.
     ///
     /// # Errors
     /// [`AnalysisError::MissingColumn`](crate::AnalysisError::MissingColumn) /
@@ -118,7 +119,7 @@ impl PartialAggregate {
         let accepted = typed_column(df, c::HAS_ACCEPTED_ANSWER, &DataType::Boolean)?;
         typed_column(df, c::TOP_ANSWER_AUTHOR, &DataType::String)?;
         let score = typed_column(df, c::TOP_ANSWER_SCORE, &DataType::Int64)?;
-        let tags = typed_column(df, c::TAGS, &DataType::String)?;
+        let tags = typed_column(df, c::TAGS, &tags_dtype())?;
 
         let mut agg = PartialAggregate {
             questions: df.height() as u64,
@@ -166,9 +167,10 @@ impl PartialAggregate {
             }
         }
 
-        // Questions per tag: split each `;`-joined cell and count the tags in
-        // hash maps borrowing from the column (no per-row allocation), one
-        // slice of the column per core for large frames.
+        // Questions per tag: flatten the lists and count the tags in hash
+        // maps borrowing from the column (no per-row allocation), one slice
+        // of the flattened column per core for large frames.
+        let tags = flat_tags(tags)?;
         let tags = tags.str().ctx(|| "reading tags".into())?;
         let parts = if tags.len() >= PARALLEL_TAG_ROWS {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
@@ -284,16 +286,14 @@ impl PartialAggregate {
     }
 }
 
-/// Frames with at least this many rows count their tags on every core.
+/// Frames with at least this many tags count them on every core.
 const PARALLEL_TAG_ROWS: usize = 100_000;
 
-/// Counts the tags of `;`-joined tag cells.
+/// Counts the (non-null, non-empty) tags of a flattened tags column.
 fn count_tags(tags: &StringChunked) -> PlHashMap<&str, u64> {
     let mut counts: PlHashMap<&str, u64> = PlHashMap::default();
-    for joined in tags.iter().flatten() {
-        for tag in split_tags(joined) {
-            *counts.entry(tag).or_insert(0) += 1;
-        }
+    for tag in tags.iter().flatten().filter(|t| !t.is_empty()) {
+        *counts.entry(tag).or_insert(0) += 1;
     }
     counts
 }

@@ -47,17 +47,6 @@ pub enum AnalysisError {
         /// The data type it must have.
         expected: String,
     },
-    /// A tag cannot be stored in the `;`-joined tag column.
-    #[error(
-        "question {question_id} has tag {tag:?}, which is empty or contains the tag \
-         separator ';'; fix the record before building a frame"
-    )]
-    InvalidTag {
-        /// The question id.
-        question_id: u64,
-        /// The offending tag.
-        tag: String,
-    },
     /// A file or directory operation failed.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -96,6 +85,15 @@ pub enum AnalysisError {
         #[source]
         source: PolarsError,
     },
+    /// A cell of a CSV or JSON Lines file with a known schema does not hold
+    /// the text that column's type is stored as (a JSON array of strings for
+    /// `tags`, ISO 8601 text for timestamps). Boxed to keep the error small.
+    #[error(
+        "cannot read {} as {}: row {} of column `{}` holds {:?}, which is not {}; fix that \
+         cell or re-create the file with sofleet",
+        .0.path.display(), .0.format, .0.row, .0.column, .0.value, .0.expected
+    )]
+    BadValue(Box<BadCell>),
     /// A file name has no extension this crate knows.
     #[error(
         "cannot tell the file format of {} from its extension; use .parquet, .csv or .jsonl",
@@ -127,6 +125,24 @@ pub enum AnalysisError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// The cell an [`AnalysisError::BadValue`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BadCell {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// The column.
+    pub column: String,
+    /// The row (1 = first data row).
+    pub row: usize,
+    /// The cell's text (cut to 80 characters).
+    pub value: String,
+    /// What the column needs, e.g. `"a JSON array of strings"`.
+    pub expected: &'static str,
 }
 
 impl AnalysisError {

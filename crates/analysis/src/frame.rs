@@ -1,12 +1,10 @@
 //! Records -> polars frames. The schemas are documented on [`columns`].
 
 use polars::prelude::*;
-use sofleet_records::{Answer, Author, CrawledQuestion, FailureRecord, Question};
+use sofleet_records::{Answer, Author, CrawledQuestion, FailureRecord};
 
 use crate::error::{AnalysisError, PolarsContext, Result};
-
-/// Separator of the tags in the `tags` column.
-pub const TAG_SEPARATOR: char = ';';
+use crate::time::parse_timestamp_ms;
 
 pub mod columns {
     //! Column names of the frames built by this crate, and their schemas.
@@ -19,11 +17,11 @@ pub mod columns {
     //! | `title` | String | no | title as displayed (with any `[closed]` suffix) |
     //! | `title_clean` | String | no | title without the status suffix |
     //! | `title_status_suffix` | String | yes | `[closed]`, `[duplicate]`, … |
-    //! | `tags` | String | no | the question's tags in page order, joined with `;` (empty string: no tags) |
+    //! | `tags` | List(String) | no | the question's tags in page order (an empty list: no tags) |
     //! | `score` | Int64 | no | question score |
     //! | `asker_kind` | String | no | `user`, `community_wiki` or `anonymous` |
     //! | `asker` | String | no | asker display name ([`Author::display_name`](sofleet_records::Author::display_name)) |
-    //! | `asked` | String | yes | when asked, as the page states it |
+    //! | `asked` | Datetime(ms, UTC) | yes | when asked; null when the page gives no time or one [`parse_timestamp_ms`](crate::parse_timestamp_ms) cannot read |
     //! | `answer_count` | UInt32 | no | answers rendered on the page |
     //! | `answer_count_declared` | UInt32 | yes | answers the page declares |
     //! | `has_accepted_answer` | Boolean | no | whether one rendered answer is accepted |
@@ -38,13 +36,21 @@ pub mod columns {
     //! | `listing_url` | String | yes | listing page the link was found on |
     //! | `listing_tag` | String | yes | that listing's tag |
     //! | `listing_page` | UInt32 | yes | that listing's page number |
-    //! | `fetched_at_ms` | Int64 | no | fetch time, Unix milliseconds |
+    //! | `fetched_at` | Datetime(ms, UTC) | no | when the page was fetched ([`CrawledQuestion::fetched_at_ms`](sofleet_records::CrawledQuestion::fetched_at_ms)) |
     //!
-    //! Tags are stored as one `;`-joined string rather than a list column so that
-    //! every format (CSV included) stores the frame unchanged; Stack Overflow tags
-    //! never contain `;` (records whose tags do are rejected with
-    //! [`AnalysisError::InvalidTag`](crate::AnalysisError::InvalidTag)). [`tags_frame`](crate::tags_frame) gives the exploded
-    //! `(question_id, tag)` frame.
+    //! Integer columns stay integers when they hold nulls: the files store
+    //! `u64`/`i64`/`u32` with nulls, never floats (polars reads them so;
+    //! pandas does with `dtype_backend="pyarrow"` or `"numpy_nullable"`, while
+    //! its default NumPy backend turns nullable integers into floats). A polars user
+    //! reading the Parquet file sees `tags` as `list[str]` and the two
+    //! timestamps as `datetime[ms, UTC]`. Tags are stored as they appear on the
+    //! page: any text (`;`, `,`, quotes) is kept unchanged. CSV cannot hold a
+    //! list, so there a `tags` cell is a JSON array (`["python","dask"]`) and a
+    //! timestamp is ISO 8601 text (`2010-08-24T05:01:23.000Z`); JSON Lines holds
+    //! the list as a JSON array and timestamps as the same text.
+    //! [`read_frame`](crate::read_frame) turns both back into the typed columns.
+    //! [`tags_frame`](crate::tags_frame) gives the exploded `(question_id, tag)`
+    //! frame.
     //!
     //! # Failure frame schema (one row per failed page)
     //!
@@ -67,7 +73,7 @@ pub mod columns {
     pub const TITLE_CLEAN: &str = "title_clean";
     /// Status suffix such as `[closed]` (String, nullable).
     pub const TITLE_STATUS_SUFFIX: &str = "title_status_suffix";
-    /// `;`-joined tags (String).
+    /// Tags in page order (List(String)).
     pub const TAGS: &str = "tags";
     /// Question score (Int64).
     pub const SCORE: &str = "score";
@@ -75,7 +81,7 @@ pub mod columns {
     pub const ASKER_KIND: &str = "asker_kind";
     /// Asker display name (String).
     pub const ASKER: &str = "asker";
-    /// When asked (String, nullable).
+    /// When asked (Datetime(ms, UTC), nullable).
     pub const ASKED: &str = "asked";
     /// Rendered answers (UInt32).
     pub const ANSWER_COUNT: &str = "answer_count";
@@ -115,8 +121,8 @@ pub mod columns {
     pub const LISTING_TAG: &str = "listing_tag";
     /// Listing page number (UInt32, nullable).
     pub const LISTING_PAGE: &str = "listing_page";
-    /// Fetch time, Unix ms (Int64).
-    pub const FETCHED_AT_MS: &str = "fetched_at_ms";
+    /// Fetch time (Datetime(ms, UTC)).
+    pub const FETCHED_AT: &str = "fetched_at";
 
     /// Failure URL (String).
     pub const URL: &str = "url";
@@ -137,51 +143,67 @@ pub mod columns {
 
 use columns as c;
 
-const QUESTION_COLUMNS: &[(&str, DataType)] = &[
-    (c::QUESTION_ID, DataType::UInt64),
-    (c::TITLE, DataType::String),
-    (c::TITLE_CLEAN, DataType::String),
-    (c::TITLE_STATUS_SUFFIX, DataType::String),
-    (c::TAGS, DataType::String),
-    (c::SCORE, DataType::Int64),
-    (c::ASKER_KIND, DataType::String),
-    (c::ASKER, DataType::String),
-    (c::ASKED, DataType::String),
-    (c::ANSWER_COUNT, DataType::UInt32),
-    (c::ANSWER_COUNT_DECLARED, DataType::UInt32),
-    (c::HAS_ACCEPTED_ANSWER, DataType::Boolean),
-    (c::TOP_ANSWER_ID, DataType::UInt64),
-    (c::TOP_ANSWER_SCORE, DataType::Int64),
-    (c::TOP_ANSWER_ACCEPTED, DataType::Boolean),
-    (c::TOP_ANSWER_AUTHOR_KIND, DataType::String),
-    (c::TOP_ANSWER_AUTHOR, DataType::String),
-    (c::TOP_ANSWER_AUTHOR_ID, DataType::UInt64),
-    (c::FIRST_ANSWER_ID, DataType::UInt64),
-    (c::FIRST_ANSWER_SCORE, DataType::Int64),
-    (c::FIRST_ANSWER_ACCEPTED, DataType::Boolean),
-    (c::FIRST_ANSWER_AUTHOR_KIND, DataType::String),
-    (c::FIRST_ANSWER_AUTHOR, DataType::String),
-    (c::FIRST_ANSWER_AUTHOR_ID, DataType::UInt64),
-    (c::SOURCE_URL, DataType::String),
-    (c::LISTING_URL, DataType::String),
-    (c::LISTING_TAG, DataType::String),
-    (c::LISTING_PAGE, DataType::UInt32),
-    (c::FETCHED_AT_MS, DataType::Int64),
-];
+/// The dtype of the `tags` column: List(String).
+pub(crate) fn tags_dtype() -> DataType {
+    DataType::List(Box::new(DataType::String))
+}
 
-const FAILURE_COLUMNS: &[(&str, DataType)] = &[
-    (c::URL, DataType::String),
-    (c::STAGE, DataType::String),
-    (c::KIND, DataType::String),
-    (c::HTTP_STATUS, DataType::UInt32),
-    (c::ATTEMPTS, DataType::UInt32),
-    (c::MESSAGE, DataType::String),
-];
+/// The dtype of the timestamp columns: Datetime(ms, UTC).
+pub(crate) fn timestamp_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+}
 
-const TAGS_COLUMNS: &[(&str, DataType)] = &[
-    (c::QUESTION_ID, DataType::UInt64),
-    (c::TAG, DataType::String),
-];
+fn question_columns() -> Vec<(&'static str, DataType)> {
+    vec![
+        (c::QUESTION_ID, DataType::UInt64),
+        (c::TITLE, DataType::String),
+        (c::TITLE_CLEAN, DataType::String),
+        (c::TITLE_STATUS_SUFFIX, DataType::String),
+        (c::TAGS, tags_dtype()),
+        (c::SCORE, DataType::Int64),
+        (c::ASKER_KIND, DataType::String),
+        (c::ASKER, DataType::String),
+        (c::ASKED, timestamp_dtype()),
+        (c::ANSWER_COUNT, DataType::UInt32),
+        (c::ANSWER_COUNT_DECLARED, DataType::UInt32),
+        (c::HAS_ACCEPTED_ANSWER, DataType::Boolean),
+        (c::TOP_ANSWER_ID, DataType::UInt64),
+        (c::TOP_ANSWER_SCORE, DataType::Int64),
+        (c::TOP_ANSWER_ACCEPTED, DataType::Boolean),
+        (c::TOP_ANSWER_AUTHOR_KIND, DataType::String),
+        (c::TOP_ANSWER_AUTHOR, DataType::String),
+        (c::TOP_ANSWER_AUTHOR_ID, DataType::UInt64),
+        (c::FIRST_ANSWER_ID, DataType::UInt64),
+        (c::FIRST_ANSWER_SCORE, DataType::Int64),
+        (c::FIRST_ANSWER_ACCEPTED, DataType::Boolean),
+        (c::FIRST_ANSWER_AUTHOR_KIND, DataType::String),
+        (c::FIRST_ANSWER_AUTHOR, DataType::String),
+        (c::FIRST_ANSWER_AUTHOR_ID, DataType::UInt64),
+        (c::SOURCE_URL, DataType::String),
+        (c::LISTING_URL, DataType::String),
+        (c::LISTING_TAG, DataType::String),
+        (c::LISTING_PAGE, DataType::UInt32),
+        (c::FETCHED_AT, timestamp_dtype()),
+    ]
+}
+
+fn failure_columns() -> Vec<(&'static str, DataType)> {
+    vec![
+        (c::URL, DataType::String),
+        (c::STAGE, DataType::String),
+        (c::KIND, DataType::String),
+        (c::HTTP_STATUS, DataType::UInt32),
+        (c::ATTEMPTS, DataType::UInt32),
+        (c::MESSAGE, DataType::String),
+    ]
+}
+
+fn tags_columns() -> Vec<(&'static str, DataType)> {
+    vec![
+        (c::QUESTION_ID, DataType::UInt64),
+        (c::TAG, DataType::String),
+    ]
+}
 
 fn schema_of(cols: &[(&str, DataType)]) -> Schema {
     cols.iter()
@@ -190,18 +212,25 @@ fn schema_of(cols: &[(&str, DataType)]) -> Schema {
 }
 
 /// The schema of [`questions_frame`] (see the module table above for meanings).
+///
+/// ```
+/// use sofleet_analysis::{columns as c, question_schema};
+/// let schema = question_schema();
+/// assert_eq!(schema.get(c::TAGS).unwrap().to_string(), "list[str]");
+/// assert_eq!(schema.get(c::FETCHED_AT).unwrap().to_string(), "datetime[ms, UTC]");
+/// ```
 pub fn question_schema() -> Schema {
-    schema_of(QUESTION_COLUMNS)
+    schema_of(&question_columns())
 }
 
 /// The schema of [`failures_frame`].
 pub fn failure_schema() -> Schema {
-    schema_of(FAILURE_COLUMNS)
+    schema_of(&failure_columns())
 }
 
 /// The schema of [`tags_frame`]: `question_id` (UInt64), `tag` (String).
 pub fn tags_schema() -> Schema {
-    schema_of(TAGS_COLUMNS)
+    schema_of(&tags_columns())
 }
 
 /// The stable word for an author kind (same as its serde tag).
@@ -218,19 +247,6 @@ fn author_id(author: &Author) -> Option<u64> {
         Author::User { user_id, .. } => *user_id,
         _ => None,
     }
-}
-
-/// Checks the tags of a question and joins them with [`TAG_SEPARATOR`].
-fn joined_tags(question: &Question) -> Result<String> {
-    for tag in &question.tags {
-        if tag.is_empty() || tag.contains(TAG_SEPARATOR) {
-            return Err(AnalysisError::InvalidTag {
-                question_id: question.id,
-                tag: tag.clone(),
-            });
-        }
-    }
-    Ok(question.tags.join(";"))
 }
 
 /// Six nullable columns describing one chosen answer per question.
@@ -281,10 +297,11 @@ impl AnswerColumns {
 }
 
 /// Builds the question frame: one row per record, columns as in
-/// [`question_schema`] (documented in the table at the top of this module).
+/// [`question_schema`] (documented in the [`columns`] table). Tags are kept
+/// exactly as the records hold them; `asked` is parsed with
+/// [`parse_timestamp_ms`](crate::parse_timestamp_ms) (null when it cannot be).
 ///
 /// # Errors
-/// [`AnalysisError::InvalidTag`] if a tag is empty or contains `;`;
 /// [`AnalysisError::Polars`] if polars rejects the columns.
 pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
     let n = records.len();
@@ -292,7 +309,8 @@ pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
     let mut title = Vec::with_capacity(n);
     let mut title_clean = Vec::with_capacity(n);
     let mut title_status_suffix = Vec::with_capacity(n);
-    let mut tags = Vec::with_capacity(n);
+    let tag_count = records.iter().map(|r| r.question.tags.len()).sum();
+    let mut tags = ListStringChunkedBuilder::new(c::TAGS.into(), n, tag_count);
     let mut score = Vec::with_capacity(n);
     let mut asker_kind = Vec::with_capacity(n);
     let mut asker = Vec::with_capacity(n);
@@ -306,7 +324,7 @@ pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
     let mut listing_url = Vec::with_capacity(n);
     let mut listing_tag = Vec::with_capacity(n);
     let mut listing_page = Vec::with_capacity(n);
-    let mut fetched_at_ms = Vec::with_capacity(n);
+    let mut fetched_at = Vec::with_capacity(n);
 
     for record in records {
         let q = &record.question;
@@ -314,11 +332,11 @@ pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
         title.push(q.title.as_str());
         title_clean.push(q.title_clean.as_str());
         title_status_suffix.push(q.title_status_suffix.as_deref());
-        tags.push(joined_tags(q)?);
+        tags.append_values_iter(q.tags.iter().map(String::as_str));
         score.push(q.score);
         asker_kind.push(author_kind(&q.author));
         asker.push(q.author.display_name());
-        asked.push(q.asked.as_deref());
+        asked.push(q.asked.as_deref().and_then(parse_timestamp_ms));
         answer_count.push(u32::try_from(q.answers.len()).unwrap_or(u32::MAX));
         answer_count_declared.push(q.answer_count_declared);
         has_accepted.push(q.accepted_answer().is_some());
@@ -328,7 +346,7 @@ pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
         listing_url.push(record.listing_url.as_deref());
         listing_tag.push(record.listing_tag.as_deref());
         listing_page.push(record.listing_page);
-        fetched_at_ms.push(record.fetched_at_ms);
+        fetched_at.push(record.fetched_at_ms);
     }
 
     let [t_id, t_score, t_acc, t_kind, t_author, t_author_id] = top.into_columns([
@@ -353,11 +371,14 @@ pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
         Column::new(c::TITLE.into(), title),
         Column::new(c::TITLE_CLEAN.into(), title_clean),
         Column::new(c::TITLE_STATUS_SUFFIX.into(), title_status_suffix),
-        Column::new(c::TAGS.into(), tags),
+        tags.finish().into_column(),
         Column::new(c::SCORE.into(), score),
         Column::new(c::ASKER_KIND.into(), asker_kind),
         Column::new(c::ASKER.into(), asker),
-        Column::new(c::ASKED.into(), asked),
+        timestamps(
+            c::ASKED,
+            Int64Chunked::from_slice_options(PlSmallStr::EMPTY, &asked),
+        ),
         Column::new(c::ANSWER_COUNT.into(), answer_count),
         Column::new(c::ANSWER_COUNT_DECLARED.into(), answer_count_declared),
         Column::new(c::HAS_ACCEPTED_ANSWER.into(), has_accepted),
@@ -377,12 +398,23 @@ pub fn questions_frame(records: &[CrawledQuestion]) -> Result<DataFrame> {
         Column::new(c::LISTING_URL.into(), listing_url),
         Column::new(c::LISTING_TAG.into(), listing_tag),
         Column::new(c::LISTING_PAGE.into(), listing_page),
-        Column::new(c::FETCHED_AT_MS.into(), fetched_at_ms),
+        timestamps(
+            c::FETCHED_AT,
+            Int64Chunked::from_vec(PlSmallStr::EMPTY, fetched_at),
+        ),
     ];
     let df = DataFrame::new(columns).ctx(|| "building the question frame".into())?;
     // Empty input gives all-null-typed columns in some polars versions; cast
     // to the documented schema so every frame has exactly the same dtypes.
-    conform(df, QUESTION_COLUMNS)
+    conform(df, &question_columns())
+}
+
+/// A Datetime(ms, UTC) column of Unix milliseconds.
+fn timestamps(name: &str, millis: Int64Chunked) -> Column {
+    millis
+        .with_name(name.into())
+        .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+        .into_column()
 }
 
 /// Builds the failure frame: one row per failure record, columns as in
@@ -409,26 +441,51 @@ pub fn failures_frame(records: &[FailureRecord]) -> Result<DataFrame> {
         Column::new(c::MESSAGE.into(), message),
     ])
     .ctx(|| "building the failure frame".into())?;
-    conform(df, FAILURE_COLUMNS)
+    conform(df, &failure_columns())
 }
 
 /// Explodes the `tags` column of a question frame: one row per
 /// `(question_id, tag)`, in frame order then tag order ([`tags_schema`]).
+/// Questions without tags (an empty or null list) have no row; empty tag
+/// strings are skipped, as in the tag counts of
+/// [`PartialAggregate`](crate::PartialAggregate).
+///
+/// ```
+/// use sofleet_analysis::{columns as c, tags_frame};
+/// use sofleet_analysis::polars::prelude::*;
+///
+/// let mut tags = ListStringChunkedBuilder::new(c::TAGS.into(), 2, 3);
+/// tags.append_values_iter(["python", "a;b"].into_iter());
+/// tags.append_values_iter(["rust"].into_iter());
+/// let questions = DataFrame::new(vec![
+///     Column::new(c::QUESTION_ID.into(), [1u64, 2]),
+///     tags.finish().into_column(),
+/// ])?;
+/// let exploded = tags_frame(&questions)?;
+/// let tags: Vec<_> = exploded.column(c::TAG)?.str()?.into_no_null_iter().collect();
+/// assert_eq!(tags, ["python", "a;b", "rust"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 /// [`AnalysisError::MissingColumn`] / [`AnalysisError::ColumnType`] if the
-/// frame lacks `question_id` (UInt64) or `tags` (String).
+/// frame lacks `question_id` (UInt64) or `tags` (List(String)).
 pub fn tags_frame(questions: &DataFrame) -> Result<DataFrame> {
     let ids = typed_column(questions, c::QUESTION_ID, &DataType::UInt64)?;
-    let tags = typed_column(questions, c::TAGS, &DataType::String)?;
+    let tags = typed_column(questions, c::TAGS, &tags_dtype())?;
     let ids = ids.u64().ctx(|| "reading question_id".into())?;
-    let tags = tags.str().ctx(|| "reading tags".into())?;
+    let tags = tags.list().ctx(|| "reading tags".into())?;
     let mut out_ids: Vec<Option<u64>> = Vec::new();
-    let mut out_tags: Vec<&str> = Vec::new();
-    for (id, joined) in ids.into_iter().zip(tags) {
-        for tag in split_tags(joined.unwrap_or("")) {
+    let mut out_tags: Vec<String> = Vec::new();
+    for (id, list) in ids.iter().zip(tags.amortized_iter()) {
+        let Some(list) = list else { continue };
+        let list = list
+            .as_ref()
+            .str()
+            .ctx(|| "reading the tags of a row".into())?;
+        for tag in list.iter().flatten().filter(|t| !t.is_empty()) {
             out_ids.push(id);
-            out_tags.push(tag);
+            out_tags.push(tag.to_owned());
         }
     }
     let df = DataFrame::new(vec![
@@ -436,12 +493,15 @@ pub fn tags_frame(questions: &DataFrame) -> Result<DataFrame> {
         Column::new(c::TAG.into(), out_tags),
     ])
     .ctx(|| "building the tags frame".into())?;
-    conform(df, TAGS_COLUMNS)
+    conform(df, &tags_columns())
 }
 
-/// The tags of one `tags` cell (none for the empty string).
-pub(crate) fn split_tags(joined: &str) -> impl Iterator<Item = &str> {
-    joined.split(TAG_SEPARATOR).filter(|t| !t.is_empty())
+/// Every tag of a List(String) `tags` column, flattened in row order (nulls
+/// for empty or null lists; the caller skips them and empty strings).
+pub(crate) fn flat_tags(tags: &Column) -> Result<Series> {
+    tags.as_materialized_series()
+        .explode(false)
+        .ctx(|| "flattening the tags lists".into())
 }
 
 /// Casts every column to the documented dtype (a no-op when it already has it).

@@ -1,8 +1,9 @@
 //! Frames <-> files (Parquet, CSV, JSON Lines), written atomically.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -10,8 +11,9 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AnalysisError, Result};
+use crate::error::{AnalysisError, BadCell, PolarsContext, Result};
 use crate::frame::known_schemas;
+use crate::time::{format_datetime, parse_datetime_in};
 
 /// A file format for frames.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -99,28 +101,33 @@ impl FromStr for Format {
 /// Writes `df` to `path` in `format`, atomically: the data goes to a
 /// temporary file in the same directory, which is synced and then renamed
 /// over `path`. Readers never see a half-written file, and on error nothing
-/// is left behind. Missing parent directories are created.
+/// is left behind. Missing parent directories are created. A thin wrapper
+/// over [`FrameWriter`](crate::FrameWriter) (one batch, no metadata).
+///
+/// CSV and JSON Lines store timestamps as ISO 8601 text and CSV stores a
+/// list of strings (the `tags` column) as JSON array text; [`read_frame`]
+/// turns them back into typed columns for the frames this crate builds.
+///
+/// ```
+/// use sofleet_analysis::{Format, questions_frame, read_frame, write_frame};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("questions.csv");
+/// let mut frame = questions_frame(&[])?;
+/// write_frame(&mut frame, &path, Format::Csv)?;
+/// assert_eq!(read_frame(&path, Format::Csv)?.schema(), frame.schema());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 /// [`AnalysisError::Io`] for file-system failures, [`AnalysisError::WriteFrame`]
-/// if polars cannot encode the frame (e.g. CSV cannot hold nested columns).
+/// if polars cannot encode the frame (e.g. CSV cannot hold other nested
+/// columns, and text formats cannot hold timestamps outside the years
+/// 0000–9999).
 pub fn write_frame(df: &mut DataFrame, path: &Path, format: Format) -> Result<()> {
-    write_atomically(path, |file| {
-        let mut out = BufWriter::new(file);
-        let written = match format {
-            Format::Parquet => ParquetWriter::new(&mut out).finish(df).map(|_| ()),
-            Format::Csv => CsvWriter::new(&mut out).include_header(true).finish(df),
-            Format::JsonLines => JsonWriter::new(&mut out)
-                .with_json_format(JsonFormat::JsonLines)
-                .finish(df),
-        };
-        written.map_err(|source| AnalysisError::WriteFrame {
-            path: path.to_owned(),
-            format,
-            source,
-        })?;
-        out.flush().map_err(|e| AnalysisError::io("write", path, e))
-    })
+    let schema = df.schema().clone();
+    let mut writer = crate::FrameWriter::create(path, format, &schema, &[])?;
+    writer.write(df)?;
+    writer.finish()
 }
 
 /// Writes bytes produced by `fill` to `path` atomically (temp file + rename).
@@ -128,6 +135,13 @@ pub(crate) fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut File) -> Result<()>,
 ) -> Result<()> {
+    let mut tmp = temp_file_for(path)?;
+    fill(tmp.as_file_mut())?;
+    persist(tmp, path)
+}
+
+/// A new temporary file in the directory of `path` (created if missing).
+pub(crate) fn temp_file_for(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -142,10 +156,13 @@ pub(crate) fn write_atomically(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder
+    builder
         .tempfile_in(&dir)
-        .map_err(|e| AnalysisError::io("create a temporary file in", &dir, e))?;
-    fill(tmp.as_file_mut())?;
+        .map_err(|e| AnalysisError::io("create a temporary file in", &dir, e))
+}
+
+/// Syncs a complete temporary file and renames it over `path`.
+pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .map_err(|e| AnalysisError::io("sync", tmp.path().to_owned(), e))?;
@@ -159,14 +176,18 @@ pub(crate) fn write_atomically(
 /// Parquet files carry their schema. For CSV and JSON Lines, whose types
 /// would otherwise be guessed, a file whose columns are exactly those of a
 /// question, failure or tags frame is read with that frame's schema, so every
-/// value (ids, empty strings vs nulls, all-null columns) comes back unchanged;
-/// other files are read with inferred types. An empty JSON Lines file gives
-/// an empty frame without columns.
+/// value (ids, empty strings vs nulls, all-null columns, tag lists,
+/// timestamps) comes back unchanged; other files are read with inferred
+/// types (timestamps and, in CSV, lists of strings then stay text). An empty JSON Lines file gives an
+/// empty frame without columns. The whole file is read into memory; see
+/// [`read_frame_batches`](crate::read_frame_batches) to stream a large
+/// Parquet file.
 ///
 /// # Errors
 /// [`AnalysisError::Io`] if the file cannot be opened,
 /// [`AnalysisError::ReadFrame`] (naming the file) if it is corrupt or not in
-/// `format`.
+/// `format`, [`AnalysisError::BadValue`] if a `tags` or timestamp cell of a
+/// known frame holds text that is not a JSON array of strings / a timestamp.
 pub fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
     let read_err = |source| AnalysisError::ReadFrame {
         path: path.to_owned(),
@@ -184,23 +205,28 @@ pub fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
             let header = first_line(path)?;
             let names = header.as_deref().map(csv_header_names).unwrap_or_default();
             let mut options = CsvReadOptions::default().with_has_header(true);
-            if let Some(schema) = schema_for(&names) {
+            let known = schema_for(&names);
+            if let Some(schema) = &known {
                 // In file order: CSV schemas are positional.
+                let text = text_schema(schema, format);
                 let ordered: Schema = names
                     .iter()
                     .filter_map(|n| {
-                        schema
-                            .get(n.as_str())
+                        text.get(n.as_str())
                             .map(|dt| Field::new(n.as_str().into(), dt.clone()))
                     })
                     .collect();
                 options = options.with_schema(Some(Arc::new(ordered)));
             }
             let file = open()?;
-            guard(path, format, move || {
+            let df = guard(path, format, move || {
                 options.into_reader_with_file_handle(file).finish()
             })?
-            .map_err(read_err)
+            .map_err(read_err)?;
+            match known {
+                Some(schema) => decode_text(df, &schema, path, format),
+                None => Ok(df),
+            }
         }
         Format::JsonLines => {
             let Some(line) = first_line(path)? else {
@@ -210,33 +236,195 @@ pub fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
                 Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
                 _ => Vec::new(),
             };
-            let schema = schema_for(&names);
+            let known = schema_for(&names);
+            let text = known.as_ref().map(|s| text_schema(s, format));
             let file = open()?;
-            guard(path, format, move || {
+            let df = guard(path, format, move || {
                 let mut reader = JsonReader::new(file).with_json_format(JsonFormat::JsonLines);
-                if let Some(schema) = schema {
-                    reader = reader.with_schema(Arc::new(schema));
+                if let Some(text) = text {
+                    reader = reader.with_schema(Arc::new(text));
                 }
                 reader.finish()
             })?
-            .map_err(read_err)
+            .map_err(read_err)?;
+            match known {
+                Some(schema) => decode_text(df, &schema, path, format),
+                None => Ok(df),
+            }
         }
     }
 }
 
+/// The schema a frame of `schema` has in a text format: timestamps become
+/// ISO 8601 text and, in CSV, lists of strings become JSON array text.
+/// Parquet keeps every type.
+pub(crate) fn text_schema(schema: &Schema, format: Format) -> Schema {
+    schema
+        .iter()
+        .map(|(name, dtype)| Field::new(name.clone(), text_dtype(dtype, format)))
+        .collect()
+}
+
+fn text_dtype(dtype: &DataType, format: Format) -> DataType {
+    match dtype {
+        DataType::Datetime(..) if format != Format::Parquet => DataType::String,
+        DataType::List(inner) if format == Format::Csv && **inner == DataType::String => {
+            DataType::String
+        }
+        other => other.clone(),
+    }
+}
+
+/// `df` with its columns converted as [`text_schema`] says (borrowed when
+/// nothing needs converting).
+///
+/// # Errors
+/// A polars error naming the column for a timestamp outside the years
+/// 0000–9999.
+pub(crate) fn encode_text(df: &DataFrame, format: Format) -> PolarsResult<Cow<'_, DataFrame>> {
+    let converts = |c: &Column| text_dtype(c.dtype(), format) != *c.dtype();
+    if format == Format::Parquet || !df.get_columns().iter().any(converts) {
+        return Ok(Cow::Borrowed(df));
+    }
+    let mut columns = Vec::with_capacity(df.width());
+    for column in df.get_columns() {
+        if !converts(column) {
+            columns.push(column.clone());
+            continue;
+        }
+        let name = column.name().clone();
+        let text: StringChunked = match column.dtype() {
+            DataType::Datetime(unit, tz) => {
+                let (unit, utc) = (*unit, tz.is_some());
+                let values = column.datetime()?.physical();
+                let mut out = Vec::with_capacity(values.len());
+                for value in values {
+                    out.push(match value {
+                        Some(v) => Some(format_datetime(v, unit, utc).ok_or_else(|| {
+                            PolarsError::ComputeError(
+                                format!(
+                                    "column `{name}` holds a timestamp ({v} {unit}) outside the \
+                                     years 0000-9999, which {format} text cannot hold; write \
+                                     Parquet instead"
+                                )
+                                .into(),
+                            )
+                        })?),
+                        None => None,
+                    });
+                }
+                StringChunked::from_iter_options(name, out.into_iter())
+            }
+            _ => {
+                let lists = column.list()?;
+                let mut out: Vec<Option<String>> = Vec::with_capacity(lists.len());
+                for list in lists.amortized_iter() {
+                    out.push(match list {
+                        Some(list) => {
+                            let items: Vec<Option<&str>> = list.as_ref().str()?.iter().collect();
+                            Some(serde_json::to_string(&items).map_err(|e| {
+                                PolarsError::ComputeError(
+                                    format!("cannot encode column `{name}` as JSON: {e}").into(),
+                                )
+                            })?)
+                        }
+                        None => None,
+                    });
+                }
+                StringChunked::from_iter_options(name, out.into_iter())
+            }
+        };
+        columns.push(text.into_column());
+    }
+    DataFrame::new(columns).map(Cow::Owned)
+}
+
+/// Turns the text columns of a frame read from CSV / JSON Lines back into
+/// the types of `schema` (see [`text_schema`]).
+fn decode_text(
+    mut df: DataFrame,
+    schema: &Schema,
+    path: &Path,
+    format: Format,
+) -> Result<DataFrame> {
+    for (name, dtype) in schema.iter() {
+        let Ok(column) = df.column(name) else {
+            continue;
+        };
+        if column.dtype() == dtype || column.dtype() != &DataType::String {
+            continue;
+        }
+        let cells = column.str().map_err(|source| AnalysisError::ReadFrame {
+            path: path.to_owned(),
+            format,
+            source,
+        })?;
+        let bad = |row: usize, value: &str, expected| {
+            AnalysisError::BadValue(Box::new(BadCell {
+                path: path.to_owned(),
+                format,
+                column: name.to_string(),
+                row: row + 1,
+                value: value.chars().take(80).collect(),
+                expected,
+            }))
+        };
+        let decoded = match dtype {
+            DataType::Datetime(unit, tz) => {
+                let mut values = Vec::with_capacity(cells.len());
+                for (row, cell) in cells.iter().enumerate() {
+                    values.push(match cell {
+                        Some(text) => Some(
+                            parse_datetime_in(text, *unit)
+                                .ok_or_else(|| bad(row, text, "an ISO 8601 timestamp"))?,
+                        ),
+                        None => None,
+                    });
+                }
+                Int64Chunked::from_iter_options(name.clone(), values.into_iter())
+                    .into_datetime(*unit, tz.clone())
+                    .into_column()
+            }
+            DataType::List(_) => {
+                let mut lists =
+                    ListStringChunkedBuilder::new(name.clone(), cells.len(), cells.len() * 2);
+                for (row, cell) in cells.iter().enumerate() {
+                    match cell {
+                        Some(text) => {
+                            let items: Vec<Option<String>> = serde_json::from_str(text)
+                                .map_err(|_| bad(row, text, "a JSON array of strings"))?;
+                            lists.append_trusted_len_iter(items.iter().map(|i| i.as_deref()));
+                        }
+                        None => lists.append_null(),
+                    }
+                }
+                lists.finish().into_column()
+            }
+            _ => continue,
+        };
+        df.with_column(decoded)
+            .ctx(|| format!("replacing column {name}"))?;
+    }
+    Ok(df)
+}
+
 /// Runs a polars reader, converting a panic into a [`AnalysisError::ReadFrame`].
-fn guard<T>(path: &Path, format: Format, f: impl FnOnce() -> T) -> Result<T> {
+pub(crate) fn guard<T>(path: &Path, format: Format, f: impl FnOnce() -> T) -> Result<T> {
+    catch_panic(f).map_err(|what| AnalysisError::ReadFrame {
+        path: path.to_owned(),
+        format,
+        source: PolarsError::ComputeError(format!("malformed file: {what}").into()),
+    })
+}
+
+/// Runs `f`, turning a panic into its message.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
-        let what = panic
+        panic
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_else(|| "the reader panicked".to_owned());
-        AnalysisError::ReadFrame {
-            path: path.to_owned(),
-            format,
-            source: PolarsError::ComputeError(format!("malformed file: {what}").into()),
-        }
+            .unwrap_or_else(|| "polars panicked".to_owned())
     })
 }
 

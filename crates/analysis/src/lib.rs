@@ -15,7 +15,10 @@
 //!   as the page's future completes, [`merge`](PartialAggregate::merge) them in
 //!   any order, and the result equals aggregating the concatenated frame.
 //! * [`write_frame`] / [`read_frame`] store frames as Parquet (default), CSV
-//!   or JSON Lines, atomically (temporary file + rename).
+//!   or JSON Lines, atomically (temporary file + rename); [`FrameWriter`]
+//!   writes a file batch by batch in bounded memory with key-value metadata
+//!   in the Parquet footer ([`read_metadata`]), and [`read_frame_batches`]
+//!   streams a Parquet file row group by row group.
 //! * [`write_charts`] draws PNG and SVG bar charts with plotters (no display
 //!   or system fonts needed: DejaVu Sans and a CJK subset of Noto Sans CJK are
 //!   embedded, with per-character fallback so Latin, Greek, Cyrillic, Chinese,
@@ -69,11 +72,13 @@
 
 mod aggregate;
 mod charts;
+mod dataset;
 mod error;
 mod fonts;
 mod frame;
 mod io;
 mod report;
+mod time;
 
 pub use aggregate::{
     AuthorCount, AuthorVotes, MAX_HISTOGRAM_BINS, NameMap, PartialAggregate, ScoreBin, ScoreStats,
@@ -83,13 +88,18 @@ pub use charts::{
     ChartFile, ChartFormat, ChartKind, ChartOptions, FONT_FAMILY, missing_glyphs_note, write_chart,
     write_chart_with, write_charts, write_charts_with,
 };
-pub use error::{AnalysisError, Result};
+pub use dataset::{FrameBatches, FrameWriter, read_frame_batches, read_metadata};
+pub use error::{AnalysisError, BadCell, Result};
 pub use frame::{
-    TAG_SEPARATOR, columns, failure_schema, failures_frame, question_schema, questions_frame,
-    tags_frame, tags_schema,
+    columns, failure_schema, failures_frame, question_schema, questions_frame, tags_frame,
+    tags_schema,
 };
 pub use io::{Format, read_frame, write_frame};
-pub use report::{REPORT_FILE_NAME, ReportFiles, markdown_report, write_report, write_report_with};
+pub use report::{
+    REPORT_FILE_NAME, ReportFiles, crawl_parameters, markdown_report, write_report,
+    write_report_with,
+};
+pub use time::parse_timestamp_ms;
 
 /// The polars version this crate is built against, re-exported so callers
 /// (the CLI, benchmarks) use the same `DataFrame` type without their own pin.

@@ -58,27 +58,106 @@ fn link(path: &Path) -> String {
         .replace(')', "%29")
 }
 
-/// Renders the summary as Markdown: an overview, tables of the lesson's
-/// answers (authors by count and by votes, most-voted author, questions per
-/// tag, score statistics and histogram) and links to `charts` (PNG shown
-/// inline, SVG linked). Chart links use the charts' file names, so write the
-/// report into the charts' directory (see [`write_report`]).
+/// The crawl parameters' metadata keys in the order the report shows them,
+/// with their labels.
+const CRAWL_KEYS: &[(&str, &str)] = &[
+    ("sofleet.version", "Version"),
+    ("sofleet.base_url", "Base URL"),
+    ("sofleet.tags", "Tags"),
+    ("sofleet.sort", "Sort"),
+    ("sofleet.pages", "Pages"),
+    ("sofleet.pagesize", "Page size"),
+    ("sofleet.started", "Started"),
+    ("sofleet.finished", "Finished"),
+    ("sofleet.questions", "Questions"),
+    ("sofleet.failures", "Failures"),
+    ("sofleet.not_fetched", "Not fetched"),
+];
+
+/// Prefix of the crawl's metadata keys.
+const CRAWL_PREFIX: &str = "sofleet.";
+
+/// The crawl's parameters among a file's key-value metadata (as
+/// [`read_metadata`](crate::read_metadata) returns it), as `(label, value)`
+/// pairs in the report's stable order: the known `sofleet.*` keys
+/// (`version`, `base_url`, `tags`, `sort`, `pages`, `pagesize`, `started`,
+/// `finished`, `questions`, `failures`, `not_fetched`) with readable labels,
+/// then other `sofleet.*` keys by name, labelled with the part after
+/// `sofleet.`. Other keys are ignored; of a repeated key the first counts.
+///
+/// ```
+/// use sofleet_analysis::crawl_parameters;
+/// let metadata = [
+///     ("sofleet.zeta", "1"), ("other", "x"), ("sofleet.tags", "python,dask"),
+///     ("sofleet.base_url", "https://stackoverflow.com"),
+/// ].map(|(k, v)| (k.to_owned(), v.to_owned()));
+/// let labels: Vec<_> = crawl_parameters(&metadata).into_iter().map(|(label, _)| label).collect();
+/// assert_eq!(labels, ["Base URL", "Tags", "zeta"]);
+/// ```
+pub fn crawl_parameters(metadata: &[(String, String)]) -> Vec<(String, String)> {
+    let first = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let mut out: Vec<(String, String)> = CRAWL_KEYS
+        .iter()
+        .filter_map(|(key, label)| first(key).map(|v| ((*label).to_owned(), v.clone())))
+        .collect();
+    let mut others: Vec<&str> = metadata
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| k.starts_with(CRAWL_PREFIX) && !CRAWL_KEYS.iter().any(|(known, _)| known == k))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    for key in others {
+        if let Some(value) = first(key) {
+            out.push((key[CRAWL_PREFIX.len()..].to_owned(), value.clone()));
+        }
+    }
+    out
+}
+
+/// Renders the summary as Markdown: the crawl's parameters when `metadata`
+/// holds `sofleet.*` keys (see [`crawl_parameters`]; pass `&[]` for none),
+/// an overview, tables of the lesson's answers (authors by count and by
+/// votes, most-voted author, questions per tag, score statistics and
+/// histogram) and links to `charts` (PNG shown inline, SVG linked). Chart
+/// links use the charts' file names, so write the report into the charts'
+/// directory (see [`write_report`]).
 ///
 /// ```
 /// # use sofleet_analysis::{PartialAggregate, markdown_report};
 /// let summary = PartialAggregate::default().summary(10);
-/// let md = markdown_report(&summary, &[]);
+/// let md = markdown_report(&summary, &[], &[("sofleet.sort".into(), "votes".into())]);
+/// assert!(md.contains("| Sort | votes |"));
 /// assert!(md.contains("| Questions | 0 |"));
 /// ```
-pub fn markdown_report(summary: &Summary, charts: &[ChartFile]) -> String {
+pub fn markdown_report(
+    summary: &Summary,
+    charts: &[ChartFile],
+    metadata: &[(String, String)],
+) -> String {
     let mut s = String::new();
     // Writing to a String cannot fail.
-    let _ = write_report_text(&mut s, summary, charts);
+    let _ = write_report_text(&mut s, summary, charts, metadata);
     s
 }
 
-fn write_report_text(s: &mut String, summary: &Summary, charts: &[ChartFile]) -> std::fmt::Result {
+fn write_report_text(
+    s: &mut String,
+    summary: &Summary,
+    charts: &[ChartFile],
+    metadata: &[(String, String)],
+) -> std::fmt::Result {
     writeln!(s, "# Stack Overflow crawl report\n")?;
+    let crawl = crawl_parameters(metadata);
+    if !crawl.is_empty() {
+        writeln!(s, "## Crawl\n")?;
+        writeln!(s, "| Parameter | Value |")?;
+        writeln!(s, "|---|---|")?;
+        for (label, value) in &crawl {
+            writeln!(s, "| {} | {} |", md(label), md(value))?;
+        }
+        writeln!(s)?;
+    }
     writeln!(s, "## Overview\n")?;
     writeln!(s, "| Measure | Value |")?;
     writeln!(s, "|---|---:|")?;
@@ -206,16 +285,19 @@ fn write_report_text(s: &mut String, summary: &Summary, charts: &[ChartFile]) ->
 }
 
 /// Writes every chart and the Markdown report (`report.md`) into `dir`,
-/// each file atomically, with the default [`ChartOptions`].
+/// each file atomically, with the default [`ChartOptions`] and no crawl
+/// parameters.
 ///
 /// # Errors
 /// As [`write_charts`](crate::write_charts), or [`AnalysisError::Io`] writing
 /// the report.
 pub fn write_report(summary: &Summary, dir: &Path) -> Result<ReportFiles> {
-    write_report_with(summary, dir, &ChartOptions::default())
+    write_report_with(summary, dir, &ChartOptions::default(), &[])
 }
 
-/// [`write_report`] with chart options (e.g. fallback fonts).
+/// [`write_report`] with chart options (e.g. fallback fonts) and the
+/// records file's key-value metadata, whose `sofleet.*` keys head the
+/// report (see [`markdown_report`]).
 ///
 /// # Errors
 /// As [`write_charts_with`], or [`AnalysisError::Io`] writing the report.
@@ -223,9 +305,10 @@ pub fn write_report_with(
     summary: &Summary,
     dir: &Path,
     options: &ChartOptions,
+    metadata: &[(String, String)],
 ) -> Result<ReportFiles> {
     let charts = write_charts_with(summary, dir, options)?;
-    let text = markdown_report(summary, &charts);
+    let text = markdown_report(summary, &charts, metadata);
     let report = dir.join(REPORT_FILE_NAME);
     write_atomically(&report, |file| {
         file.write_all(text.as_bytes())

@@ -207,6 +207,18 @@ fn frame_without_required_columns_is_a_clear_error() {
         matches!(&err, AnalysisError::ColumnType { column, .. } if column == c::ANSWER_COUNT),
         "{err:?}"
     );
+
+    // A frame from before tags became a list (`;`-joined text) is refused
+    // with a message naming the column and the type it needs.
+    let mut df = questions_frame(&lesson_records()).unwrap();
+    df.with_column(Column::new(c::TAGS.into(), ["python;pandas"; 6]))
+        .unwrap();
+    let err = Summary::from_frame(&df, 3).unwrap_err();
+    assert!(
+        matches!(&err, AnalysisError::ColumnType { column, .. } if column == c::TAGS),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("list[str]"), "{err}");
 }
 
 #[test]
@@ -233,7 +245,7 @@ fn merge_has_identity_and_partials_serialize() {
 // ---- property: merging per-page partials in any order == aggregating the concatenation
 
 const NAMES: [&str; 6] = ["Zoë", "Bob", "Åsa", "Пётр", "李雷", "x|y"];
-const TAGS: [&str; 5] = ["python", "pandas", "rust", "c++", "c#"];
+const TAGS: [&str; 7] = ["python", "pandas", "rust", "c++", "c#", "a;b", ""];
 
 fn arb_author() -> impl Strategy<Value = Author> {
     prop_oneof![
@@ -335,13 +347,16 @@ proptest! {
 fn large_frames_aggregate_like_a_sequential_count() {
     use std::collections::{BTreeMap, HashMap};
     let rows = 120_000usize;
-    let tags: Vec<&str> = (0..rows)
-        .map(|i| match i % 3 {
-            0 => "a",
-            1 => "a;b",
-            _ => "",
-        })
-        .collect();
+    // 120,000 tags in all: counted on several threads.
+    let mut tags = ListStringChunkedBuilder::new(c::TAGS.into(), rows, rows);
+    for i in 0..rows {
+        let row: &[&str] = match i % 3 {
+            0 => &["a"],
+            1 => &["a", "b"],
+            _ => &[],
+        };
+        tags.append_values_iter(row.iter().copied());
+    }
     let author: Vec<Option<String>> = (0..rows)
         .map(|i| (i % 10 != 0).then(|| format!("u{}", i % 7)))
         .collect();
@@ -366,7 +381,7 @@ fn large_frames_aggregate_like_a_sequential_count() {
         Column::new(c::HAS_ACCEPTED_ANSWER.into(), accepted),
         Column::new(c::TOP_ANSWER_AUTHOR.into(), author),
         Column::new(c::TOP_ANSWER_SCORE.into(), score),
-        Column::new(c::TAGS.into(), tags),
+        tags.finish().into_column(),
     ])
     .unwrap();
     let agg = PartialAggregate::from_frame(&df).unwrap();

@@ -326,7 +326,7 @@ fn fallback_fonts_cover_what_the_embedded_ones_lack() {
         vec![answer(1, 3, false, user("髙橋 㐀", None))],
     )];
     let summary = PartialAggregate::from_page(&records).summary(5);
-    let files = write_report_with(&summary, &dir.path().join("with"), &with_font).unwrap();
+    let files = write_report_with(&summary, &dir.path().join("with"), &with_font, &[]).unwrap();
     assert!(files.charts.iter().all(|c| c.missing_glyphs.is_empty()));
     let md = std::fs::read_to_string(&files.report).unwrap();
     assert!(!md.contains("no glyph"), "{md}");
@@ -385,7 +385,11 @@ fn report_has_tables_and_links_to_the_charts() {
     let files = write_report(&summary, dir.path()).unwrap();
     assert_eq!(files.report, dir.path().join(REPORT_FILE_NAME));
     let md = std::fs::read_to_string(&files.report).unwrap();
-    assert_eq!(md, markdown_report(&summary, &files.charts));
+    assert_eq!(md, markdown_report(&summary, &files.charts, &[]));
+    assert!(
+        !md.contains("## Crawl"),
+        "no metadata, no crawl table:\n{md}"
+    );
 
     for needle in [
         "| Questions | 6 |",
@@ -416,7 +420,7 @@ fn markdown_special_characters_in_names_are_escaped() {
         &["c#"],
         vec![answer(1, 3, false, user("a|b *c*", None))],
     )];
-    let md = markdown_report(&PartialAggregate::from_page(&records).summary(5), &[]);
+    let md = markdown_report(&PartialAggregate::from_page(&records).summary(5), &[], &[]);
     assert!(md.contains("| 1 | a\\|b \\*c\\* | 1 |"), "{md}");
     assert!(md.contains("| c\\# | 1 |"), "{md}");
 }

@@ -4,19 +4,22 @@ use std::path::Path;
 
 use sofleet_analysis::polars::prelude::*;
 use sofleet_analysis::{
-    AnalysisError, Format, failures_frame, questions_frame, read_frame, tags_frame, write_frame,
+    AnalysisError, Format, columns as c, failures_frame, questions_frame, read_frame, tags_frame,
+    write_frame,
 };
 use sofleet_records::Author;
 
 use crate::common::{answer, failures, lesson_records, question, user};
 
 /// Records with awkward values: separators, quotes, newlines, empty strings
-/// next to nulls, non-ASCII, extreme integers.
-fn awkward_records() -> Vec<sofleet_records::CrawledQuestion> {
+/// next to nulls, non-ASCII (CJK), extreme integers, tags with `;` `,` `"`,
+/// an empty tag list (question 5 of the lesson), null and pre-1970
+/// timestamps.
+pub fn awkward_records() -> Vec<sofleet_records::CrawledQuestion> {
     let mut records = lesson_records();
     let mut q = question(
         u64::MAX - 1,
-        &["c++", "c#", "日本語"],
+        &["c++", "c#", "日本語", "a;b", "c,d", "say \"hi\"", "[\"x\"]"],
         vec![answer(
             u64::MAX,
             i64::MIN,
@@ -26,7 +29,7 @@ fn awkward_records() -> Vec<sofleet_records::CrawledQuestion> {
             },
         )],
     );
-    q.question.title = "Comma, \"quote\"\nnew line; semicolon é".into();
+    q.question.title = "Comma, \"quote\"\nnew line; semicolon é 質問 질문".into();
     q.question.title_clean = String::new();
     q.question.title_status_suffix = Some(String::new());
     q.question.asked = None;
@@ -36,17 +39,15 @@ fn awkward_records() -> Vec<sofleet_records::CrawledQuestion> {
     q.listing_url = None;
     q.listing_tag = None;
     q.listing_page = None;
-    q.fetched_at_ms = i64::MIN;
+    q.fetched_at_ms = -1; // 1969-12-31T23:59:59.999Z
     records.push(q);
-    records.push(question(
-        7,
-        &["rust"],
-        vec![answer(8, 0, false, user("", None))],
-    ));
+    let mut q = question(7, &["rust"], vec![answer(8, 0, false, user("", None))]);
+    q.question.asked = Some("2010-08-24 05:01:23Z".into());
+    records.push(q);
     records
 }
 
-fn assert_same(read: &DataFrame, original: &DataFrame) {
+pub fn assert_same(read: &DataFrame, original: &DataFrame) {
     assert_eq!(read.schema(), original.schema());
     assert_eq!(read.shape(), original.shape());
     assert!(
@@ -55,7 +56,7 @@ fn assert_same(read: &DataFrame, original: &DataFrame) {
     );
 }
 
-fn no_temp_files_left(dir: &Path) {
+pub fn no_temp_files_left(dir: &Path) {
     let leftovers: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -216,4 +217,112 @@ fn formats_are_named_by_extension_and_by_name() {
     assert!(err.to_string().contains("out.xlsx"), "{err}");
     assert_eq!("jsonl".parse::<Format>().unwrap(), Format::JsonLines);
     assert!("xml".parse::<Format>().is_err());
+}
+
+#[test]
+fn text_formats_store_tags_as_json_arrays_and_timestamps_as_iso_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut frame = questions_frame(&lesson_records()).unwrap();
+    let csv = dir.path().join("q.csv");
+    write_frame(&mut frame, &csv, Format::Csv).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains(",tags,") && header.ends_with(",fetched_at"),
+        "{header}"
+    );
+    // Question 1: two tags, asked 2020-01-01, fetched 1_700_000_000_001 ms.
+    let row = text.lines().nth(1).unwrap();
+    for cell in [
+        r#""[""python"",""pandas""]""#,
+        "2020-01-01T00:00:00.000Z",
+        "2023-11-14T22:13:20.001Z",
+    ] {
+        assert!(row.contains(cell), "{cell} not in {row}");
+    }
+    // Question 5 has no tags: an empty JSON array, not an empty cell.
+    assert!(text.lines().nth(5).unwrap().contains(",[],"), "{text}");
+
+    let jsonl = dir.path().join("q.jsonl");
+    write_frame(&mut frame, &jsonl, Format::JsonLines).unwrap();
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["tags"], serde_json::json!(["python", "pandas"]));
+    assert_eq!(first["asked"], "2020-01-01T00:00:00.000Z");
+    assert_eq!(first["fetched_at"], "2023-11-14T22:13:20.001Z");
+    assert_eq!(first["question_id"], 1);
+}
+
+#[test]
+fn bad_tag_or_timestamp_cells_name_the_file_column_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut frame = questions_frame(&lesson_records()).unwrap();
+
+    let csv = dir.path().join("old-tags.csv");
+    write_frame(&mut frame, &csv, Format::Csv).unwrap();
+    let text =
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .replacen(r#""[""python""]""#, "python;pandas", 1);
+    std::fs::write(&csv, text).unwrap();
+    let err = read_frame(&csv, Format::Csv).unwrap_err();
+    match &err {
+        AnalysisError::BadValue(cell) => {
+            assert_eq!(cell.column, c::TAGS);
+            assert_eq!(cell.row, 2);
+            assert_eq!(cell.value, "python;pandas");
+            assert_eq!(cell.path, csv);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains("old-tags.csv") && message.contains("JSON array"),
+        "{message}"
+    );
+
+    let jsonl = dir.path().join("bad-time.jsonl");
+    write_frame(&mut frame, &jsonl, Format::JsonLines).unwrap();
+    let text =
+        std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .replacen("2023-11-14T22:13:20.001Z", "soon", 1);
+    std::fs::write(&jsonl, text).unwrap();
+    let err = read_frame(&jsonl, Format::JsonLines).unwrap_err();
+    assert!(
+        matches!(&err, AnalysisError::BadValue(cell) if cell.column == c::FETCHED_AT && cell.row == 1),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("bad-time.jsonl"), "{err}");
+}
+
+#[test]
+fn timestamps_beyond_year_9999_are_kept_by_parquet_and_refused_by_text_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut record = question(1, &["rust"], vec![]);
+    record.fetched_at_ms = i64::MIN;
+    let frame = questions_frame(&[record]).unwrap();
+
+    let parquet = dir.path().join("q.parquet");
+    write_frame(&mut frame.clone(), &parquet, Format::Parquet).unwrap();
+    assert_same(&read_frame(&parquet, Format::Parquet).unwrap(), &frame);
+
+    for format in [Format::Csv, Format::JsonLines] {
+        let path = dir.path().join(format!("q.{}", format.extension()));
+        let err = write_frame(&mut frame.clone(), &path, format).unwrap_err();
+        assert!(matches!(err, AnalysisError::WriteFrame { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("fetched_at") && message.contains("Parquet"),
+            "{message}"
+        );
+        assert!(!path.exists());
+    }
+    no_temp_files_left(dir.path());
 }

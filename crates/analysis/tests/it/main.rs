@@ -3,5 +3,7 @@
 mod aggregates;
 mod charts;
 mod common;
+mod dataset;
 mod files;
 mod frames;
+mod report;
