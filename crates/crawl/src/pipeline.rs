@@ -252,12 +252,22 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
     }
 
     async fn run(&mut self) {
-        // robots.txt first, so an unreachable one is recorded once as a robots failure.
-        if let Err(f) = self.fetcher.ensure_robots().await {
-            let mut robots = self.base.clone();
-            robots.set_path("/robots.txt");
-            robots.set_query(None);
-            self.failure(f.into_record(robots.as_str(), Stage::Robots));
+        // robots.txt first, so an unreachable one is recorded once as a robots failure. A stop
+        // request does not wait for a slow robots.txt.
+        let robots = tokio::select! {
+            biased;
+            _ = self.stop.stopped() => None,
+            result = self.fetcher.ensure_robots() => Some(result),
+        };
+        match robots {
+            None => self.stop_now(),
+            Some(Err(f)) => {
+                let mut robots = self.base.clone();
+                robots.set_path("/robots.txt");
+                robots.set_query(None);
+                self.failure(f.into_record(robots.as_str(), Stage::Robots));
+            }
+            Some(Ok(_)) => {}
         }
         self.client.set_resource_limit(
             &self.resource,

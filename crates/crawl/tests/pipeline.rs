@@ -524,6 +524,53 @@ async fn stopping_keeps_what_was_fetched_and_reports_the_rest_as_not_fetched() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_does_not_wait_for_a_slow_robots_txt() {
+    // Every response (robots.txt first) takes far longer than the request timeout.
+    let site = MockSite::start(MockSiteConfig {
+        latency: sofleet_mock_so::Latency::Fixed(Duration::from_secs(600)),
+        ..site_config()
+    })
+    .await;
+    let config = crawl_config(&site);
+    let plan = CrawlPlan::new(TAGS, "votes", 1..=2);
+    let stop = StopFlag::new();
+    let stopper = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stopper.stop();
+    });
+    let mut failures = Vec::new();
+    let mut not_fetched = Vec::new();
+    // A guard against a hang, not a speed check: without the fix the crawl waits out the
+    // request timeout and its retries, then records robots.txt as a failure.
+    let summary = tokio::time::timeout(
+        Duration::from_secs(120),
+        crawl_until(
+            &Client::new(TokioBackend::new()),
+            &config,
+            &plan,
+            &stop,
+            |event| match event {
+                CrawlEvent::Failure(f) => failures.push(f),
+                CrawlEvent::NotFetched(n) => not_fetched.push(n),
+                _ => {}
+            },
+        ),
+    )
+    .await
+    .expect("the crawl stops")
+    .unwrap();
+    assert!(summary.stopped);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(
+        not_fetched.len(),
+        6,
+        "every listing page is reported as not fetched"
+    );
+    assert!(not_fetched.iter().all(|n| n.stage == Stage::Listing));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_crawl_fetches_neither_known_questions_nor_listings_already_read() {
     let site = MockSite::start(site_config()).await;
     let config = crawl_config(&site);
