@@ -67,6 +67,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     // 2. The crawl: 2 tags × 3 pages, tokio backend.
     let posts = out.join("posts.parquet");
+    // The demo is the whole job from scratch: a crawl into an existing dataset would only add
+    // what is new (none of it, on the same mock site).
+    for stale in ["posts.parquet", "posts.failures.parquet"] {
+        let _ = std::fs::remove_file(out.join(stale));
+    }
+    let _ = std::fs::remove_dir_all(out.join("posts.parquet.journal"));
     let started = Instant::now();
     let status = Command::new(&sofleet)
         .args(["crawl", "--base-url", &base_url])

@@ -37,7 +37,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         sofleet crawl --tag dask --sort votes --pages 1-10 --out posts.parquet\n  \
         sofleet crawl --tag rust --pages 1-2 --base-url http://127.0.0.1:8080 --rate 20/s --concurrency 8\n  \
-        sofleet crawl --tag dask --pages 1-50 --cache-dir .sofleet-cache   # resumable")]
+        sofleet crawl --tag dask --pages 1-50 --out dask.parquet   # stopped? run it again to resume\n  \
+        sofleet crawl --tag dask --pages 1-5 --out dask.parquet --refresh-after 7days   # update")]
     Crawl(CrawlArgs),
     /// Answer the lesson's questions about a crawl: top answerers, votes, charts.
     #[command(after_help = "Examples:\n  \
@@ -99,9 +100,22 @@ pub struct CrawlArgs {
     /// Site to crawl (scheme + host [+ port]).
     #[arg(long, default_value = "https://stackoverflow.com")]
     pub base_url: String,
-    /// Keep responses on disk here; a re-run or a resumed run does not refetch them.
+    /// Keep responses on disk here (zstd-compressed); a re-run does not refetch them while
+    /// they are fresh (see --cache-ttl). A stopped run resumes without it too: its journal
+    /// remembers what was done.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// How long a cached listing page stays fresh (listings change as questions come in):
+    /// `1h`, `10min`, `0s` (always refetch). robots.txt is refetched after 24 h whatever this says.
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    pub cache_ttl: Duration,
+    /// How long a cached question page stays fresh.
+    #[arg(long, default_value = "30days", value_parser = parse_ttl)]
+    pub question_cache_ttl: Duration,
+    /// Crawling into an existing output: also fetch again the questions it fetched longer ago
+    /// than this (`7days`, `12h`), replacing their rows. Without it only new questions are added.
+    #[arg(long, value_parser = parse_ttl)]
+    pub refresh_after: Option<Duration>,
     /// Do not fetch or obey robots.txt (be sure you are allowed to).
     #[arg(long)]
     pub ignore_robots: bool,
@@ -110,7 +124,9 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: u32,
     /// Records file; the format follows the extension (.parquet, .csv, .jsonl).
-    /// Failures go beside it as `<name>.failures.<ext>`.
+    /// Failures go beside it as `<name>.failures.<ext>`, and while the crawl runs every record
+    /// goes at once into the journal `<name>.journal/` beside it: a killed or stopped crawl
+    /// resumes where it was by running the same command again. An existing file is added to.
     #[arg(long, default_value = "posts.parquet")]
     pub out: PathBuf,
     /// Plain progress lines even on a terminal.
@@ -206,6 +222,9 @@ pub struct MockSiteArgs {
     /// Tags the site has (repeatable).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
+    /// Questions per tag (the site holds at most 200,000 in all), for crawls of any size.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200_000))]
+    pub questions_per_tag: Option<u32>,
 }
 
 /// Listing sort orders.
@@ -331,6 +350,17 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `100ms` or `2s`"))
+}
+
+/// A cache lifetime or age: a duration of at most 100 years (`0s` allowed).
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d > Duration::from_secs(100 * 365 * 24 * 3600) {
+        return Err(format!(
+            "`{text}` is longer than 100 years; write e.g. `1h` or `30days`"
+        ));
+    }
+    Ok(d)
 }
 
 /// `tokio` or `threads` (case-insensitive).

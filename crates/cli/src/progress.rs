@@ -98,10 +98,17 @@ impl Progress {
 
 /// One plain progress line.
 pub fn line(p: CrawlProgress) -> String {
-    format!(
+    let mut line = format!(
         "progress: listings {}/{}, questions {}/{}, failures {}",
         p.listings_done, p.listings_total, p.questions_done, p.questions_total, p.failures
-    )
+    );
+    if p.questions_skipped > 0 {
+        line.push_str(&format!(
+            " ({} questions already in the dataset)",
+            p.questions_skipped
+        ));
+    }
+    line
 }
 
 #[cfg(test)]
@@ -116,10 +123,19 @@ mod tests {
             questions_done: 10,
             questions_total: 45,
             failures: 2,
+            ..CrawlProgress::default()
         };
         assert_eq!(
             line(p),
             "progress: listings 1/6, questions 10/45, failures 2"
+        );
+        let resumed = CrawlProgress {
+            questions_skipped: 7,
+            ..p
+        };
+        assert_eq!(
+            line(resumed),
+            "progress: listings 1/6, questions 10/45, failures 2 (7 questions already in the dataset)"
         );
     }
 }

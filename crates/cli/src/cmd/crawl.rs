@@ -1,29 +1,68 @@
-//! `sofleet crawl`: the lesson's pipeline on the executor, written to files.
+//! `sofleet crawl`: the lesson's pipeline on the executor, streamed into a dataset on disk that
+//! survives being killed (see `sofleet-store`) and resumes where it was.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
-use sofleet_analysis::{Format, failures_frame, questions_frame, write_frame};
-use sofleet_crawl::{CrawlConfig, CrawlEvent, CrawlPlan, StopFlag, crawl_until};
-use sofleet_records::{CrawledQuestion, FailureKind, FailureRecord};
+use anyhow::anyhow;
+use sofleet_crawl::{
+    CrawlConfig, CrawlEvent, CrawlPlan, CrawlResume, CrawlSummary, ListingResult, StopFlag,
+    crawl_resume,
+};
+use sofleet_records::{FailureKind, Stage};
+use sofleet_store::{Dataset, Finalised, Journal, StoreError};
 
 use crate::args::{BackendChoice, CrawlArgs};
 use crate::cmd::{backend_client, runtime};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
 
-/// Runs the crawl, writes records and failures, prints the stats summary.
-pub fn run(args: CrawlArgs) -> CmdResult {
-    let format = Format::from_path_or_err(&args.out).map_err(|e| Failure::Usage(e.to_string()))?;
-    let failures_out = failures_path(&args.out, format);
-    check_writable(&args.out)?;
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
 
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    match e {
+        StoreError::BadOutput { .. } => Failure::Usage(format!("{e} (--out)")),
+        other => Failure::Input(anyhow!(other)),
+    }
+}
+
+/// What the sink saw, beyond what the crawl's summary counts.
+#[derive(Default)]
+struct Seen {
+    not_fetched_listings: usize,
+    not_fetched_questions: usize,
+    first_network_failure: Option<String>,
+    journal_error: Option<StoreError>,
+}
+
+/// Runs the crawl into the dataset at `--out`, then prints the summary.
+pub fn run(args: CrawlArgs) -> CmdResult {
+    // Everything about the output is checked before the first request.
+    let dataset = Dataset::new(&args.out).map_err(|e| match e {
+        StoreError::Io { .. } => Failure::Input(anyhow!(
+            "{e} (choose an existing, writable folder with --out)"
+        )),
+        other => store_failure(other),
+    })?;
+    let refresh = args.refresh_after.map(millis);
     let config = CrawlConfig {
         base_url: args.base_url.trim_end_matches('/').to_owned(),
         requests_per_second: Some(args.rate.per_second()),
         max_concurrency_per_host: args.concurrency,
         ignore_robots: args.ignore_robots,
         cache_dir: args.cache_dir.clone(),
+        listing_cache_ttl_ms: millis(args.cache_ttl),
+        // A question due for a refresh must not come back from the cache.
+        question_cache_ttl_ms: millis(args.question_cache_ttl).min(refresh.unwrap_or(u64::MAX)),
         retry: sofleet_crawl::RetryConfig {
             max_attempts: args.retries + 1,
             ..sofleet_crawl::RetryConfig::default()
@@ -41,40 +80,268 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     };
     plan.validate().map_err(|e| Failure::Usage(e.to_string()))?;
 
+    let mut journal = dataset.open_journal(now_ms()).map_err(store_failure)?;
+    let resume = resume_state(&dataset, &journal, refresh)?;
+
     let rt = runtime()?;
     let stop = StopFlag::new();
     let remote = matches!(args.backend, BackendChoice::Redis(_));
-    let (questions, failures, summary) = rt.block_on(async {
+    let mut seen = Seen::default();
+    let summary: CrawlSummary = rt.block_on(async {
         let client = backend_client(&args.backend, args.concurrency as usize).await?;
-        let on_ctrl_c = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nstopping: finishing requests in flight, keeping what was fetched…");
-                on_ctrl_c.stop();
-            }
-        });
+        tokio::spawn(stop_on_signals(stop.clone(), dataset.clone()));
         let mut progress = Progress::new(args.no_progress);
-        let mut questions: Vec<CrawledQuestion> = Vec::new();
-        let mut failures: Vec<FailureRecord> = Vec::new();
-        let summary = crawl_until(&client, &config, &plan, &stop, |event| match event {
-            CrawlEvent::Question(q) => questions.push(*q),
-            CrawlEvent::Failure(f) => failures.push(f),
-            CrawlEvent::Progress(p) => progress.update(p),
+        let summary = crawl_resume(&client, &config, &plan, &stop, resume, |event| {
+            let written = match event {
+                CrawlEvent::Question(q) => journal.append_question(&q),
+                CrawlEvent::Failure(f) => {
+                    if matches!(f.kind, FailureKind::Connect | FailureKind::Timeout) {
+                        seen.first_network_failure.get_or_insert(f.message.clone());
+                    }
+                    journal.append_failure(&f)
+                }
+                CrawlEvent::Listing(l) => journal.append_listing(&*l),
+                CrawlEvent::NotFetched(n) => {
+                    match n.stage {
+                        Stage::Listing => seen.not_fetched_listings += 1,
+                        _ => seen.not_fetched_questions += 1,
+                    }
+                    Ok(())
+                }
+                CrawlEvent::Progress(p) => {
+                    progress.update(p);
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = written {
+                // The journal cannot take more (disk full, …): stop rather than lose records.
+                if seen.journal_error.is_none() {
+                    eprintln!("\nstopping: {e}");
+                    seen.journal_error = Some(e);
+                    stop.stop();
+                }
+            }
         })
         .await;
         progress.finish();
-        summary
-            .map(|s| (questions, failures, s))
-            .map_err(|e| Failure::Usage(e.to_string()))
+        summary.map_err(|e| Failure::Usage(e.to_string()))
     })?;
+    journal.sync().map_err(store_failure)?;
+    if let Some(e) = seen.journal_error.take() {
+        return Err(Failure::Input(anyhow!(
+            "{e}; what was journalled before is kept in {}: free some space and run the same \
+             command again to resume",
+            dataset.journal_dir().display()
+        )));
+    }
 
-    let mut frame = questions_frame(&questions).context("cannot build the questions frame")?;
-    write_frame(&mut frame, &args.out, format)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    let mut failure_frame = failures_frame(&failures).context("cannot build the failures frame")?;
-    write_frame(&mut failure_frame, &failures_out, format)
-        .with_context(|| format!("cannot write {}", failures_out.display()))?;
+    let complete = !summary.stopped;
+    let metadata = metadata(&args, &config, &plan, &journal, &summary, complete);
+    let written = dataset.finalise(&metadata).map_err(store_failure)?;
+    if complete {
+        journal.remove().map_err(store_failure)?;
+    } else {
+        drop(journal);
+    }
+    print_summary(&dataset, &summary, &written, remote);
 
+    if !complete {
+        return Err(Failure::Partial(format!(
+            "stopped early: {} questions are in {}, {} listing pages and {} questions were not \
+             fetched; to resume, run the same command again ({} remembers what was done)",
+            written.questions,
+            dataset.out().display(),
+            seen.not_fetched_listings,
+            seen.not_fetched_questions,
+            dataset.journal_dir().display()
+        )));
+    }
+    // Nothing came back and the site never answered: a network failure, not a partial result.
+    if let (0, 0, Some(message)) = (
+        summary.questions,
+        summary.listings + summary.listings_resumed,
+        &seen.first_network_failure,
+    ) {
+        return Err(Failure::Network(anyhow!(
+            "could not reach {}: {message} (check --base-url and your connection)",
+            config.base_url
+        )));
+    }
+    if written.failures > 0 {
+        return Err(Failure::Partial(format!(
+            "{} pages failed and were recorded in {}",
+            written.failures,
+            dataset.failures_path().display()
+        )));
+    }
+    Ok(())
+}
+
+/// What earlier runs did: the output's questions (except those due for a refresh), the
+/// journal's questions and listing pages.
+fn resume_state(
+    dataset: &Dataset,
+    journal: &Journal,
+    refresh_ms: Option<u64>,
+) -> Result<CrawlResume, Failure> {
+    let existing = dataset.existing_questions().map_err(store_failure)?;
+    let cutoff =
+        refresh_ms.map(|ms| now_ms().saturating_sub(i64::try_from(ms).unwrap_or(i64::MAX)));
+    let mut have: HashSet<u64> = existing
+        .iter()
+        .filter(|(_, fetched)| cutoff.is_none_or(|c| **fetched >= c))
+        .map(|(id, _)| *id)
+        .collect();
+    let due = existing.len() - have.len();
+    let journalled = journal.question_ids().map_err(store_failure)?;
+    let (listings, bad) = journal.listings::<ListingResult>().map_err(store_failure)?;
+    for line in &bad {
+        eprintln!(
+            "warning: ignoring an unreadable journal line ({line}); that page is fetched again"
+        );
+    }
+    if journal.resumed() {
+        eprintln!(
+            "resuming the unfinished crawl in {}: {} questions and {} listing pages already done",
+            journal.dir().display(),
+            journalled.len(),
+            listings.len()
+        );
+    }
+    if !existing.is_empty() {
+        eprintln!(
+            "{} already has {} questions: only new ones are fetched{}",
+            dataset.out().display(),
+            existing.len(),
+            match refresh_ms {
+                Some(_) => format!(", plus {due} fetched longer ago than --refresh-after"),
+                None => String::new(),
+            }
+        );
+    }
+    have.extend(journalled);
+    Ok(CrawlResume {
+        have_questions: have,
+        listings,
+    })
+}
+
+/// The first SIGINT/SIGTERM/SIGHUP stops the crawl gracefully (requests in flight are
+/// cancelled, what was fetched is written); a second one exits at once — the journal already
+/// holds every record, so the state stays resumable.
+async fn stop_on_signals(stop: StopFlag, dataset: Dataset) {
+    let mut signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("warning: cannot listen for signals ({e}); Ctrl-C stops without writing");
+            return;
+        }
+    };
+    let first = signals.next().await;
+    eprintln!(
+        "\nstopping ({first}): cancelling requests in flight, writing what was fetched… \
+         (again to stop at once)"
+    );
+    stop.stop();
+    let second = signals.next().await;
+    eprintln!(
+        "\nstopped at once ({second}); {} keeps every record received: run the same command \
+         again to resume",
+        dataset.journal_dir().display()
+    );
+    std::process::exit(4);
+}
+
+/// The stop signals a crawl obeys.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.hup.recv() => "SIGHUP",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+/// The run's parameters, stored in the Parquet footer (`sofleet.*` keys).
+fn metadata(
+    args: &CrawlArgs,
+    config: &CrawlConfig,
+    plan: &CrawlPlan,
+    journal: &Journal,
+    summary: &CrawlSummary,
+    complete: bool,
+) -> Vec<(String, String)> {
+    let time = |ms: i64| {
+        let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+        humantime::format_rfc3339_millis(at).to_string()
+    };
+    let entries = [
+        ("version", env!("CARGO_PKG_VERSION").to_owned()),
+        ("base_url", config.base_url.clone()),
+        (
+            "tags",
+            serde_json::to_string(&plan.tags).unwrap_or_default(),
+        ),
+        ("sort", plan.sort.clone()),
+        (
+            "pages",
+            format!("{}-{}", plan.pages.start(), plan.pages.end()),
+        ),
+        ("pagesize", plan.pagesize.to_string()),
+        ("started", time(journal.started_at_ms())),
+        ("finished", time(now_ms())),
+        ("questions_fetched", summary.questions.to_string()),
+        ("failures", summary.failures.to_string()),
+        ("not_fetched", summary.not_fetched.to_string()),
+        (
+            "status",
+            if complete { "complete" } else { "stopped" }.to_owned(),
+        ),
+        (
+            "refresh_after",
+            args.refresh_after
+                .map(|d| humantime::format_duration(d).to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    entries
+        .into_iter()
+        .map(|(k, v)| (format!("sofleet.{k}"), v))
+        .collect()
+}
+
+fn print_summary(dataset: &Dataset, summary: &CrawlSummary, written: &Finalised, remote: bool) {
     if remote {
         // The fetchers live in the workers: their counters are not this process's.
         eprintln!(
@@ -87,81 +354,26 @@ pub fn run(args: CrawlArgs) -> CmdResult {
         );
     } else {
         eprintln!("{summary}");
-    }
-    let serial = summary.stats.request_time();
-    if !remote {
         eprintln!(
             "wall time {:.2} s; the same {} requests one after another: {:.2} s",
             summary.elapsed.as_secs_f64(),
             summary.stats.requests,
-            serial.as_secs_f64()
+            summary.stats.request_time().as_secs_f64()
+        );
+    }
+    if written.unwritable > 0 {
+        eprintln!(
+            "warning: {} records could not be written; each is a failure row",
+            written.unwritable
         );
     }
     println!(
-        "wrote {} questions to {} and {} failure rows to {}",
-        questions.len(),
-        args.out.display(),
-        failures.len(),
-        failures_out.display()
+        "wrote {} questions to {} ({} new or refreshed this run, {} kept) and {} failure rows to {}",
+        written.questions,
+        dataset.out().display(),
+        written.from_journal,
+        written.kept,
+        written.failures,
+        dataset.failures_path().display()
     );
-
-    if summary.stopped {
-        let resume = match &args.cache_dir {
-            Some(dir) => format!(
-                "run the same command again: pages cached in {} are not fetched again",
-                dir.display()
-            ),
-            None => "run it again with --cache-dir DIR to keep fetched pages across runs".into(),
-        };
-        return Err(Failure::Partial(format!(
-            "stopped early with {} questions; to resume, {resume}",
-            questions.len()
-        )));
-    }
-    // Nothing came back and the site never answered: a network failure, not a partial result.
-    // (An unreachable robots.txt also makes every page count as disallowed.)
-    let network_failure = failures.iter().find(|f| is_network_failure(f));
-    if let (true, 0, Some(failure)) = (questions.is_empty(), summary.listings, network_failure) {
-        return Err(Failure::Network(anyhow::anyhow!(
-            "could not reach {}: {} (check --base-url and your connection)",
-            config.base_url,
-            failure.message
-        )));
-    }
-    if !failures.is_empty() {
-        return Err(Failure::Partial(format!(
-            "{} pages failed and were recorded in {}",
-            failures.len(),
-            failures_out.display()
-        )));
-    }
-    Ok(())
-}
-
-fn is_network_failure(f: &FailureRecord) -> bool {
-    matches!(f.kind, FailureKind::Connect | FailureKind::Timeout)
-}
-
-/// `posts.parquet` → `posts.failures.parquet`.
-fn failures_path(out: &Path, format: Format) -> PathBuf {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "posts".into());
-    out.with_file_name(format!("{stem}.failures.{}", format.extension()))
-}
-
-/// Fails before any request if the output file cannot be created.
-fn check_writable(out: &Path) -> CmdResult {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
-        Failure::Input(anyhow::anyhow!(
-            "cannot write the output {}: {e} (choose a writable folder with --out)",
-            out.display()
-        ))
-    })?;
-    Ok(())
 }

@@ -28,11 +28,15 @@ pub fn run(args: MockSiteArgs) -> CmdResult {
     if !args.tags.is_empty() {
         config.tags = args.tags.clone();
     }
+    if let Some(n) = args.questions_per_tag {
+        config.questions_per_tag = Some(n);
+        config.pages_per_tag = n.div_ceil(15);
+    }
     let rt = runtime()?;
     rt.block_on(async {
         let site = MockSite::try_start(config).await.map_err(|e| {
             Failure::Input(anyhow::anyhow!(
-                "cannot start the mock site on 127.0.0.1:{}: {e} (pick another --port, or 0 for any)",
+                "cannot start the mock site on 127.0.0.1:{}: {e}",
                 args.port
             ))
         })?;

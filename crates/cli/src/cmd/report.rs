@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use anyhow::Context;
 use sofleet_analysis::{
     AnalysisError, ChartOptions, Format, Summary, markdown_report, missing_glyphs_note, read_frame,
-    write_report_with,
+    read_metadata, write_report_with,
 };
 use unicode_width::UnicodeWidthStr;
 
@@ -30,6 +30,13 @@ pub fn run(args: ReportArgs) -> CmdResult {
             args.input.display()
         ))
     })?;
+    // The crawl's parameters (Parquet footer; none for CSV / JSON Lines) head report.md.
+    let metadata = read_metadata(&args.input).map_err(|e| {
+        Failure::Input(anyhow::anyhow!(
+            "{e} — is {} a records file written by `sofleet crawl`?",
+            args.input.display()
+        ))
+    })?;
     let summary = Summary::from_frame(&frame, args.top as usize)
         .with_context(|| format!("cannot aggregate {}", args.input.display()))?;
 
@@ -38,7 +45,7 @@ pub fn run(args: ReportArgs) -> CmdResult {
         let options = ChartOptions {
             fallback_fonts: args.chart_fonts.clone(),
         };
-        let files = write_report_with(&summary, dir, &options).map_err(|e| match e {
+        let files = write_report_with(&summary, dir, &options, &metadata).map_err(|e| match e {
             AnalysisError::Font { .. } => Failure::Input(anyhow::anyhow!(
                 "{e} — pass a TrueType or OpenType font file to --chart-font"
             )),
@@ -62,7 +69,7 @@ pub fn run(args: ReportArgs) -> CmdResult {
 
     let text = match args.format {
         ReportFormat::Table => table(&summary),
-        ReportFormat::Md => markdown_report(&summary, &charts),
+        ReportFormat::Md => markdown_report(&summary, &charts, &metadata),
         ReportFormat::Json => {
             serde_json::to_string_pretty(&summary).context("cannot encode the summary")?
         }
