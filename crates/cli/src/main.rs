@@ -17,6 +17,13 @@ use clap::Parser;
 
 use crate::args::{Cli, Command};
 
+/// jemalloc rather than the system allocator: with glibc's per-thread arenas, finalising a
+/// 100,000-question crawl on polars' thread pool fragmented the heap (peak RSS 1.49× the
+/// 1,000-question run's); with jemalloc it is 1.31×, and the crawl is faster.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
