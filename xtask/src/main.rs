@@ -3,7 +3,7 @@
 //! `.cargo/config.toml`).
 //!
 //! - `cargo xtask test`: everything CI checks — formatting, clippy with
-//!   `-D warnings`, every unit, integration (wiremock mock site, real
+//!   `-D warnings`, every unit, integration (the mock site over loopback, real
 //!   `redis-server` processes, real worker processes) and doc test, in the debug profile.
 //! - `cargo xtask demo`: the whole job offline against the embedded mock site.
 //! - `cargo xtask bench [NAME…] [--quick]`: the criterion suites in `benches/`.
@@ -25,18 +25,19 @@ commands:
   demo                 crawl the embedded mock site offline and write out/ (posts, report, charts)
   bench [NAME…] [--quick]
                        criterion suites: executor, extract, crawl, analysis, redis,
-                       mock-site (default: all)
+                       mock-site, robots (default: all)
   check-pages DIR      run the extractor over saved pages with an expected.json and print agreement
 ";
 
 /// The benchmark suites, each a `[[bench]]` of `benches/` gated by the feature of the same name.
-const BENCH_SUITES: [&str; 6] = [
+const BENCH_SUITES: [&str; 7] = [
     "executor",
     "extract",
     "crawl",
     "analysis",
     "redis",
     "mock-site",
+    "robots",
 ];
 
 fn main() -> Result<()> {

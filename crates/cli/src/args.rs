@@ -119,6 +119,16 @@ pub struct CrawlArgs {
     /// Do not fetch or obey robots.txt (be sure you are allowed to).
     #[arg(long)]
     pub ignore_robots: bool,
+    /// The longest pause the site may ask for (`Retry-After`, robots.txt `Crawl-delay`):
+    /// a longer one stops the host's pages in this run with `pause_too_long` failure rows
+    /// (run again later to resume). Between 1s and 24h.
+    #[arg(long, default_value = "5min", value_parser = parse_max_pause)]
+    pub max_pause: Duration,
+    /// Another host a redirect may lead to (repeatable), e.g. `stackoverflow.blog`; its
+    /// robots.txt is obeyed too. A redirect to any other host is a failure row
+    /// (`off_site_redirect`).
+    #[arg(long = "allow-redirect-host", value_name = "HOST")]
+    pub redirect_hosts: Vec<String>,
     /// Retries per page after the first attempt (exponential back-off with jitter;
     /// Retry-After is obeyed).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
@@ -207,14 +217,15 @@ pub struct WorkerArgs {
     pub name: Option<String>,
 }
 
-/// Arguments of `sofleet mock-site`.
+/// Arguments of `sofleet mock-site`: every fault of the mock site has a flag, so a crawler's
+/// trouble can be reproduced with `sofleet mock-site` alone. Durations are at most 10 minutes.
 #[derive(Debug, Args)]
 pub struct MockSiteArgs {
     /// Port on 127.0.0.1 (0 picks a free one; the URL is printed first).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Delay before each response: `0ms`, `100ms`, `1s`.
-    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    /// Delay before each response: `0ms`, `100ms`, `1s` (at most 10 minutes).
+    #[arg(long, default_value = "0ms", value_parser = crate::cmd::mock_site::parse_delay)]
     pub latency: Duration,
     /// Answer 429 + Retry-After past this rate per client: `5/s`.
     #[arg(long, value_parser = parse_rate)]
@@ -225,6 +236,50 @@ pub struct MockSiteArgs {
     /// Questions per tag (the site holds at most 200,000 in all), for crawls of any size.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200_000))]
     pub questions_per_tag: Option<u32>,
+    /// Captcha bursts: past N requests within one second from one client, redirect its
+    /// requests (302) to the /nocaptcha human-verification page for --captcha-cooldown.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub captcha_after: Option<u32>,
+    /// How long a captcha burst lasts (default 2s; at most 10 minutes).
+    #[arg(long, value_name = "DUR", requires = "captcha_after",
+          value_parser = crate::cmd::mock_site::parse_delay)]
+    pub captcha_cooldown: Option<Duration>,
+    /// Intermittent 5xx: about one URL in EVERY_NTH answers 500 or 503 to its first
+    /// request and 200 to the retry (1: every URL).
+    #[arg(long, value_name = "EVERY_NTH", value_parser = clap::value_parser!(u32).range(1..))]
+    pub server_errors: Option<u32>,
+    /// Question ID whose page is always cut in half (repeatable).
+    #[arg(long = "truncated", value_name = "ID")]
+    pub truncated: Vec<u64>,
+    /// Delay successful question pages by this long on top of --latency (at most 10 minutes).
+    #[arg(long, value_name = "DUR", value_parser = crate::cmd::mock_site::parse_delay)]
+    pub slow_body: Option<Duration>,
+    /// Question ID that answers 404 (repeatable).
+    #[arg(long = "not-found", value_name = "ID")]
+    pub not_found: Vec<u64>,
+    /// Question ID's page answers 301 with this Location, verbatim: absolute (off-site, e.g.
+    /// `http://127.0.0.2:8080/questions/ID/x`) or an on-site path (repeatable).
+    #[arg(long = "redirect", value_name = "ID=LOCATION",
+          value_parser = crate::cmd::mock_site::parse_redirect)]
+    pub redirects: Vec<(u64, String)>,
+    /// Raw Retry-After header text sent with every 429 (the --rate limiter's and
+    /// --always-429's) instead of whole seconds: `1e30`, `-5`, `soon`, an HTTP date.
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true,
+          value_parser = crate::cmd::mock_site::parse_header_text)]
+    pub retry_after: Option<String>,
+    /// Question ID whose page always answers 429 with --retry-after (default `1`), no
+    /// rate limit needed (repeatable).
+    #[arg(long = "always-429", value_name = "ID")]
+    pub always_429: Vec<u64>,
+    /// Serve this file's bytes as /robots.txt, verbatim (at most 16 MiB; need not be UTF-8).
+    #[arg(long, value_name = "FILE", conflicts_with = "crawl_delay",
+          value_parser = crate::cmd::mock_site::parse_robots_file)]
+    pub robots_txt: Option<crate::cmd::mock_site::RobotsFile>,
+    /// Serve a robots.txt with `Crawl-delay: VALUE` (verbatim: `2.5`, `-5`, `1e30`, `soon`)
+    /// plus the default rules.
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true,
+          value_parser = crate::cmd::mock_site::parse_header_text)]
+    pub crawl_delay: Option<String>,
 }
 
 /// Listing sort orders.
@@ -319,7 +374,8 @@ pub fn parse_page_range(text: &str) -> Result<RangeInclusive<u32>, String> {
     Ok(first..=last)
 }
 
-/// `5/s`, `30/min`, `1/h`, `2/500ms` → a [`Rate`].
+/// `5/s`, `30/min`, `1/h`, `2/500ms` → a [`Rate`], between one request per day and a million
+/// per second.
 pub fn parse_rate(text: &str) -> Result<Rate, String> {
     let hint = "write it as COUNT/PERIOD, e.g. `1/s`, `30/min` or `5/2s`";
     let (count, period) = text
@@ -343,13 +399,37 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
     if per.is_zero() {
         return Err(format!("`{text}` has a zero period; {hint}"));
     }
-    Ok(Rate { count, per })
+    let rate = Rate { count, per };
+    // One request per day at the slowest (a longer wait is also refused by --max-pause), a
+    // million per second at the fastest.
+    if per / count > Duration::from_secs(24 * 3600) {
+        return Err(format!(
+            "`{text}` waits more than a day between requests; the slowest rate is 1/24h"
+        ));
+    }
+    if rate.per_second() > 1_000_000.0 {
+        return Err(format!(
+            "`{text}` is more than 1,000,000 requests per second; the fastest rate is 1000000/s"
+        ));
+    }
+    Ok(rate)
 }
 
 /// `100ms`, `1s`, `0ms` → a [`Duration`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `100ms` or `2s`"))
+}
+
+/// `--max-pause`: a duration from one second to one day.
+pub fn parse_max_pause(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(24 * 3600) {
+        return Err(format!(
+            "`{text}` is outside 1s..=24h; write e.g. `5min` or `1h`"
+        ));
+    }
+    Ok(d)
 }
 
 /// A cache lifetime or age: a duration of at most 100 years (`0s` allowed).
@@ -423,6 +503,21 @@ mod tests {
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("fast").unwrap_err().contains("COUNT/PERIOD"));
         assert!(parse_rate("5/fortnight").is_err());
+        // Hostile periods are refused with a message, never a panic (they used to crash).
+        for (text, needle) in [
+            ("1/600y", "more than a day"),
+            ("1/100y", "more than a day"),
+            ("1/18446744073709551615s", "more than a day"),
+            ("1/99999999999999999999999y", "not a period"),
+            ("4294967295/1ns", "1,000,000 requests per second"),
+        ] {
+            let err = parse_rate(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+        assert_eq!(parse_rate("1/24h").unwrap().per_second(), 1.0 / 86_400.0);
+        assert!(parse_max_pause("0s").is_err());
+        assert!(parse_max_pause("2days").is_err());
+        assert_eq!(parse_max_pause("5min").unwrap(), Duration::from_secs(300));
     }
 
     #[test]

@@ -220,6 +220,8 @@ async fn workers_bound_to_two_addresses_spread_requests_over_both() {
             requests_per_second: 5,
             retry_after: Duration::from_secs(1),
         }),
+        // The test reads the site's request log.
+        record_requests: true,
         ..MockSiteConfig::default()
     })
     .await;

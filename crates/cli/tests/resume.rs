@@ -16,6 +16,8 @@ fn site_config() -> MockSiteConfig {
     MockSiteConfig {
         pages_per_tag: 3,
         latency: Latency::Fixed(Duration::from_millis(40)),
+        // The tests read the site's request log as the witness.
+        record_requests: true,
         ..MockSiteConfig::default()
     }
 }

@@ -105,6 +105,10 @@ pub enum Lookup {
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     url: String,
+    /// Where a redirected request ended (absent in entries written before redirects were
+    /// recorded, and when there was no redirect).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redirected_to: Option<String>,
     status: u16,
     fetched_at_ms: i64,
 }
@@ -129,6 +133,7 @@ struct LegacyEntry {
 /// let cache = ResponseCache::new(dir.path(), 1 << 20);
 /// let page = Page {
 ///     url: "https://stackoverflow.com/questions/1".into(),
+///     redirected_to: None,
 ///     status: 200,
 ///     body: "<html>…</html>".into(),
 ///     fetched_at_ms: 1_700_000_000_000, // long ago
@@ -247,6 +252,7 @@ impl ResponseCache {
     fn encode(&self, page: &Page) -> Result<Vec<u8>, CacheError> {
         let header = Header {
             url: page.url.clone(),
+            redirected_to: page.redirected_to.clone(),
             status: page.status,
             fetched_at_ms: page.fetched_at_ms,
         };
@@ -279,6 +285,7 @@ impl ResponseCache {
             let old: LegacyEntry = serde_json::from_slice(bytes).map_err(CacheError::Header)?;
             let header = Header {
                 url: old.url,
+                redirected_to: None,
                 status: old.status,
                 fetched_at_ms: old.fetched_at_ms,
             };
@@ -293,6 +300,7 @@ impl ResponseCache {
         }
         Ok(Page {
             url: header.url,
+            redirected_to: header.redirected_to,
             status: header.status,
             body,
             fetched_at_ms: header.fetched_at_ms,
@@ -336,6 +344,7 @@ mod tests {
     fn page(url: &str, body: &str, fetched_at_ms: i64) -> Page {
         Page {
             url: url.to_owned(),
+            redirected_to: None,
             status: 200,
             body: body.to_owned(),
             fetched_at_ms,
@@ -395,6 +404,7 @@ mod tests {
         // A well-formed entry whose body is far over the limit, compressed to a few kilobytes.
         let header = serde_json::to_vec(&Header {
             url: url.to_owned(),
+            redirected_to: None,
             status: 200,
             fetched_at_ms: now_ms(),
         })

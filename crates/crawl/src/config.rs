@@ -15,6 +15,19 @@ pub const SORTS: [&str; 4] = ["votes", "newest", "active", "frequent"];
 /// The page sizes Stack Overflow offers for tag listings (`&pagesize=`).
 pub const PAGE_SIZES: [u32; 3] = [15, 30, 50];
 
+/// Accepted range of [`CrawlConfig::max_pause_ms`]: one second to one day.
+pub const MAX_PAUSE_RANGE_MS: RangeInclusive<u64> = 1_000..=24 * 60 * 60 * 1000;
+
+/// Accepted range of [`CrawlConfig::timeout_ms`]: one millisecond to one hour.
+pub const TIMEOUT_RANGE_MS: RangeInclusive<u64> = 1..=60 * 60 * 1000;
+
+/// Accepted range of [`CrawlConfig::connect_timeout_ms`]: one millisecond to five minutes.
+pub const CONNECT_TIMEOUT_RANGE_MS: RangeInclusive<u64> = 1..=5 * 60 * 1000;
+
+/// Highest accepted [`CrawlConfig::requests_per_second`]: one request per microsecond. Above it the
+/// rate limiter's period rounds towards zero; leave the rate unset for no limit.
+pub const MAX_REQUESTS_PER_SECOND: f64 = 1_000_000.0;
+
 /// Longest accepted cache TTL: 365 days, in milliseconds. A longer one is most likely a unit
 /// mistake (microseconds given for milliseconds).
 const MAX_CACHE_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
@@ -25,7 +38,13 @@ const MAX_CACHE_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
 /// [`CrawlConfig::default`] gives the polite defaults for the real site: base
 /// `https://stackoverflow.com`, one request per second, two requests in flight, robots.txt obeyed,
 /// cached listings served for an hour and cached questions for 30 days (when a cache directory
-/// is set).
+/// is set), no pause longer than five minutes.
+///
+/// Every duration that reaches the crawler from outside (this configuration, a `Retry-After`
+/// header, robots.txt's `Crawl-delay`) is checked against a range: [`CrawlConfig::validate`]
+/// refuses configured values outside theirs, and a pause the *site* asks for that is longer than
+/// [`CrawlConfig::max_pause_ms`] stops that host's pages with `pause_too_long` failure rows
+/// instead of waiting silently.
 ///
 /// ```
 /// let config = sofleet_crawl::CrawlConfig::default();
@@ -34,6 +53,7 @@ const MAX_CACHE_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
 /// assert!(!config.ignore_robots);
 /// assert_eq!(config.listing_cache_ttl_ms, 60 * 60 * 1000);
 /// assert_eq!(config.question_cache_ttl_ms, 30 * 24 * 60 * 60 * 1000);
+/// assert_eq!(config.max_pause_ms, 5 * 60 * 1000);
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,7 +92,21 @@ pub struct CrawlConfig {
     /// Retry and back-off policy for one URL.
     pub retry: RetryConfig,
     /// How long a whole host is paused after a captcha / human-verification page, milliseconds.
+    /// At most [`CrawlConfig::max_pause_ms`].
     pub captcha_pause_ms: u64,
+    /// The longest pause the crawler accepts, milliseconds: a `Retry-After` (on a 429 or 503)
+    /// or a robots.txt `Crawl-delay` longer than this stops the host's pages in this run with
+    /// `pause_too_long` failure rows that say why (a re-run later resumes them); the
+    /// configured rate, back-off and captcha pause must stay within it. Range
+    /// [`MAX_PAUSE_RANGE_MS`]; default five minutes.
+    pub max_pause_ms: u64,
+    /// Hosts besides the crawled one that a redirect may lead to (exact host names, e.g.
+    /// `stackoverflow.blog`). A redirect to any other host fails the page as
+    /// `off_site_redirect`. robots.txt of an allowed host is fetched and obeyed too.
+    pub redirect_hosts: Vec<String>,
+    /// Time budget for extracting one page, milliseconds (parsing runs on a blocking thread;
+    /// a page over it is a `parse` failure row). Range 1 ms ..= 10 min; default 10 s.
+    pub parse_budget_ms: u64,
 }
 
 impl Default for CrawlConfig {
@@ -94,6 +128,9 @@ impl Default for CrawlConfig {
             max_body_bytes: 8 * 1024 * 1024,
             retry: RetryConfig::default(),
             captcha_pause_ms: 60_000,
+            max_pause_ms: 5 * 60 * 1000,
+            redirect_hosts: Vec::new(),
+            parse_budget_ms: 10_000,
         }
     }
 }
@@ -109,11 +146,8 @@ pub struct RetryConfig {
     pub max_attempts: u32,
     /// First back-off delay, milliseconds.
     pub initial_backoff_ms: u64,
-    /// Largest back-off delay, milliseconds.
+    /// Largest back-off delay, milliseconds (at most [`CrawlConfig::max_pause_ms`]).
     pub max_backoff_ms: u64,
-    /// Longest `Retry-After` the crawler is willing to wait, milliseconds; a longer one fails the
-    /// URL as `rate_limited` instead of stalling the crawl.
-    pub max_retry_after_ms: u64,
 }
 
 impl Default for RetryConfig {
@@ -122,7 +156,6 @@ impl Default for RetryConfig {
             max_attempts: 5,
             initial_backoff_ms: 500,
             max_backoff_ms: 30_000,
-            max_retry_after_ms: 600_000,
         }
     }
 }
@@ -164,9 +197,9 @@ impl CrawlConfig {
                 max_attempts: 5,
                 initial_backoff_ms: 20,
                 max_backoff_ms: 500,
-                max_retry_after_ms: 30_000,
             },
             captcha_pause_ms: 300,
+            max_pause_ms: 30_000,
             ..CrawlConfig::default()
         }
     }
@@ -193,13 +226,41 @@ impl CrawlConfig {
                 format!("{:?} must be an http(s) URL with a host", self.base_url),
             ));
         }
-        if let Some(rate) = self.requests_per_second
-            && !(rate.is_finite() && rate > 0.0)
-        {
+        if !MAX_PAUSE_RANGE_MS.contains(&self.max_pause_ms) {
             return Err(invalid(
-                "requests_per_second",
-                format!("{rate} must be a positive number (or unset for no limit)"),
+                "max_pause_ms",
+                format!(
+                    "{} ms is outside {} ms (1 s) ..= {} ms (24 h)",
+                    self.max_pause_ms,
+                    MAX_PAUSE_RANGE_MS.start(),
+                    MAX_PAUSE_RANGE_MS.end()
+                ),
             ));
+        }
+        let max_pause = Duration::from_millis(self.max_pause_ms);
+        if let Some(rate) = self.requests_per_second {
+            if !(rate.is_finite() && rate > 0.0 && rate <= MAX_REQUESTS_PER_SECOND) {
+                return Err(invalid(
+                    "requests_per_second",
+                    format!(
+                        "{rate} must be a positive number up to {MAX_REQUESTS_PER_SECOND} \
+                         (or unset for no limit)"
+                    ),
+                ));
+            }
+            // 1/rate is finite and at most 1/MIN_POSITIVE here; compare in f64 so no
+            // conversion to Duration can overflow.
+            if 1.0 / rate > max_pause.as_secs_f64() {
+                return Err(invalid(
+                    "requests_per_second",
+                    format!(
+                        "{rate}/s waits {:.0} s between requests, longer than max_pause \
+                         ({} s); raise the rate or max_pause",
+                        1.0 / rate,
+                        max_pause.as_secs()
+                    ),
+                ));
+            }
         }
         if self.max_concurrency_per_host == 0 {
             return Err(invalid(
@@ -213,11 +274,57 @@ impl CrawlConfig {
                 "must be at least 1".to_owned(),
             ));
         }
-        if self.timeout_ms == 0 || self.connect_timeout_ms == 0 {
+        if !TIMEOUT_RANGE_MS.contains(&self.timeout_ms) {
             return Err(invalid(
                 "timeout_ms",
-                "timeouts must be positive".to_owned(),
+                format!(
+                    "{} ms is outside 1 ms ..= {} ms (1 h)",
+                    self.timeout_ms,
+                    TIMEOUT_RANGE_MS.end()
+                ),
             ));
+        }
+        if !CONNECT_TIMEOUT_RANGE_MS.contains(&self.connect_timeout_ms) {
+            return Err(invalid(
+                "connect_timeout_ms",
+                format!(
+                    "{} ms is outside 1 ms ..= {} ms (5 min)",
+                    self.connect_timeout_ms,
+                    CONNECT_TIMEOUT_RANGE_MS.end()
+                ),
+            ));
+        }
+        for (field, value) in [
+            ("captcha_pause_ms", self.captcha_pause_ms),
+            ("retry.max_backoff_ms", self.retry.max_backoff_ms),
+            ("retry.initial_backoff_ms", self.retry.initial_backoff_ms),
+        ] {
+            if value > self.max_pause_ms {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "{value} ms is longer than max_pause ({} ms)",
+                        self.max_pause_ms
+                    ),
+                ));
+            }
+        }
+        if !(1..=600_000).contains(&self.parse_budget_ms) {
+            return Err(invalid(
+                "parse_budget_ms",
+                format!(
+                    "{} ms is outside 1 ms ..= 600000 ms (10 min)",
+                    self.parse_budget_ms
+                ),
+            ));
+        }
+        for host in &self.redirect_hosts {
+            if url::Host::parse(host).is_err() || host.contains(['/', ':']) {
+                return Err(invalid(
+                    "redirect_hosts",
+                    format!("{host:?} is not a host name; give e.g. stackoverflow.blog"),
+                ));
+            }
         }
         if self.max_body_bytes == 0 {
             return Err(invalid("max_body_bytes", "must be positive".to_owned()));

@@ -7,7 +7,7 @@
 //! created its connections, and tasks on the threads backend each run on their own short-lived
 //! runtime. Tasks hand requests to that runtime and await the answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
@@ -17,25 +17,30 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
-use reqwest::header::{LOCATION, RETRY_AFTER};
-use sofleet_extract::{BlockKind, classify_block};
 use sofleet_records::FailureKind;
-use texting_robots::Robot;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::cache::{Lookup, ROBOTS_CACHE_TTL, ResponseCache};
+use crate::cache::{Lookup, ResponseCache};
 use crate::config::CrawlConfig;
 use crate::error::{CrawlError, FetchFailure};
+use crate::response::{Attempt, BodyLimit, failure};
+use crate::robots::RobotsRules;
 use crate::stats::{FetchStats, StatsCounters};
+
+/// Redirects followed for one page; one more fails it.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// A fetched page (from the network or the on-disk cache).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    /// The URL requested.
+    /// The URL requested (the cache key).
     pub url: String,
+    /// The URL the page was finally fetched from when the request was redirected (on the
+    /// crawled host or one of [`CrawlConfig::redirect_hosts`]); `None` when it was not.
+    pub redirected_to: Option<String>,
     /// The HTTP status of the response.
     pub status: u16,
     /// The body, decoded as UTF-8 (lossily).
@@ -48,34 +53,33 @@ pub struct Page {
     pub from_cache: bool,
 }
 
-/// The robots.txt rules in force for the crawled host.
-enum RobotsRules {
-    AllowAll,
-    Rules(Box<Robot>),
-    /// robots.txt could not be fetched (5xx / network): crawl nothing, as Google does.
-    Unavailable(FetchFailure),
-}
-
 /// Per-host shared state: every request to the host goes through it.
-struct HostState {
-    limiter: RwLock<Option<Arc<DefaultDirectRateLimiter>>>,
+pub(crate) struct HostState {
+    pub(crate) limiter: RwLock<Option<Arc<DefaultDirectRateLimiter>>>,
     /// No request may be sent before this instant (`Retry-After`, captcha pause).
     not_before: Mutex<Option<Instant>>,
     in_flight: Semaphore,
-    robots: OnceCell<RobotsRules>,
+    pub(crate) robots: OnceCell<RobotsRules>,
+    /// Why the host's pages are no longer fetched in this run (a pause longer than
+    /// `max_pause` was asked for), as the failure every later page gets.
+    stopped: Mutex<Option<FetchFailure>>,
 }
 
 /// The shared fetcher of one crawl run. Cheap to share (`Arc`); get it with
 /// [`Fetcher::shared`] from inside tasks.
 pub struct Fetcher {
-    config: CrawlConfig,
+    pub(crate) config: CrawlConfig,
     base: Url,
-    client: reqwest::Client,
-    host: HostState,
+    pub(crate) client: reqwest::Client,
+    pub(crate) host: HostState,
     /// The on-disk cache, when [`CrawlConfig::cache_dir`] is set.
     cache: Option<ResponseCache>,
-    stats: StatsCounters,
+    pub(crate) stats: StatsCounters,
     io: tokio::runtime::Handle,
+    /// robots.txt of the other hosts redirects may lead to, by origin.
+    pub(crate) other_robots: Mutex<HashMap<String, Arc<OnceCell<RobotsRules>>>>,
+    /// Warnings already printed (each once per run).
+    warned: Mutex<HashSet<&'static str>>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -117,35 +121,9 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn make_limiter(period: Duration) -> Option<Arc<DefaultDirectRateLimiter>> {
+pub(crate) fn make_limiter(period: Duration) -> Option<Arc<DefaultDirectRateLimiter>> {
     Quota::with_period(period)
         .map(|q| Arc::new(RateLimiter::direct(q.allow_burst(NonZeroU32::MIN))))
-}
-
-/// Parses a `Retry-After` value: delay seconds or an HTTP date.
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(sofleet_crawl::parse_retry_after("3"), Some(Duration::from_secs(3)));
-/// assert_eq!(sofleet_crawl::parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO));
-/// assert_eq!(sofleet_crawl::parse_retry_after("soon"), None);
-/// ```
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>()
-        && secs.is_finite()
-        && secs >= 0.0
-    {
-        return Some(Duration::from_secs_f64(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// The local address this process's HTTP requests leave from, if set.
@@ -175,26 +153,6 @@ pub fn local_address() -> Option<std::net::IpAddr> {
     LOCAL_ADDRESS.get().copied()
 }
 
-/// The outcome of one request.
-enum Attempt {
-    Done(Page),
-    Permanent(FetchFailure),
-    Retry {
-        failure: FetchFailure,
-        /// Pause the whole host this long (Retry-After, captcha); otherwise back off this request.
-        host_pause: Option<Duration>,
-    },
-}
-
-fn failure(kind: FailureKind, status: Option<u16>, message: String) -> FetchFailure {
-    FetchFailure {
-        kind,
-        http_status: status,
-        attempts: 0,
-        message,
-    }
-}
-
 /// Aborts the spawned I/O future when the awaiting task is dropped (cancelled).
 struct AbortOnDrop<T>(JoinHandle<T>);
 
@@ -219,17 +177,9 @@ impl Fetcher {
     pub fn new(config: &CrawlConfig) -> Result<Fetcher, CrawlError> {
         let base = config.validate()?;
         let io = io_runtime()?;
-        let redirect = reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.url().path().starts_with("/nocaptcha")
-                || attempt.url().path().contains("captcha")
-            {
-                attempt.stop()
-            } else if attempt.previous().len() >= 5 {
-                attempt.error("more than 5 redirects")
-            } else {
-                attempt.follow()
-            }
-        });
+        // Redirects are followed by `fetch_network`, hop by hop: each hop is checked against
+        // the allowed hosts and robots.txt and waits for the rate limit.
+        let redirect = reqwest::redirect::Policy::none();
         let client = {
             let _guard = io.enter();
             reqwest::Client::builder()
@@ -244,9 +194,11 @@ impl Fetcher {
                 .build()
                 .map_err(|e| CrawlError::Client(e.to_string()))?
         };
+        // `validate` bounded the rate, so its period is a finite, representable duration.
         let limiter = config
             .requests_per_second
-            .and_then(|rate| make_limiter(Duration::from_secs_f64(1.0 / rate)));
+            .and_then(|rate| crate::response::seconds(1.0 / rate))
+            .and_then(make_limiter);
         Ok(Fetcher {
             config: config.clone(),
             base,
@@ -256,6 +208,7 @@ impl Fetcher {
                 not_before: Mutex::new(None),
                 in_flight: Semaphore::new(config.max_concurrency_per_host as usize),
                 robots: OnceCell::new(),
+                stopped: Mutex::new(None),
             },
             cache: config
                 .cache_dir
@@ -263,6 +216,8 @@ impl Fetcher {
                 .map(|dir| ResponseCache::new(dir, config.max_body_bytes)),
             stats: StatsCounters::default(),
             io,
+            other_robots: Mutex::new(HashMap::new()),
+            warned: Mutex::new(HashSet::new()),
         })
     }
 
@@ -314,9 +269,12 @@ impl Fetcher {
             && url.port_or_known_default() == self.base.port_or_known_default()
     }
 
-    /// Pauses every request to the host until at least `pause` from now.
+    /// Pauses every request to the host until at least `pause` from now (at most
+    /// [`CrawlConfig::max_pause_ms`]: a longer pause is cut to it).
     pub fn pause_host(&self, pause: Duration) {
-        let until = Instant::now() + pause;
+        let pause = pause.min(self.max_pause());
+        let now = Instant::now();
+        let until = now.checked_add(pause).unwrap_or(now);
         let mut nb = self
             .host
             .not_before
@@ -388,7 +346,7 @@ impl Fetcher {
         let _ = AbortOnDrop(self.io.spawn(async move { this.store_inner(&page).await })).await;
     }
 
-    async fn store_inner(&self, page: &Page) {
+    pub(crate) async fn store_inner(&self, page: &Page) {
         let Some(cache) = &self.cache else {
             return;
         };
@@ -398,7 +356,7 @@ impl Fetcher {
     }
 
     /// The cached page of `url` if it was fetched less than `max_age` ago.
-    async fn cached(&self, url: &str, max_age: Duration) -> Option<Page> {
+    pub(crate) async fn cached(&self, url: &str, max_age: Duration) -> Option<Page> {
         let cache = self.cache.as_ref()?;
         if max_age.is_zero() {
             return None;
@@ -450,32 +408,13 @@ impl Fetcher {
                 )),
             };
         }
-        match self.robots().await {
-            RobotsRules::AllowAll => {}
-            RobotsRules::Rules(robot) => {
-                if !robot.allowed(url) {
-                    StatsCounters::add(&self.stats.robots_disallowed, 1);
-                    return Err(FetchFailure::before_request(
-                        FailureKind::DisallowedByRobots,
-                        format!(
-                            "robots.txt disallows {url} for {:?}",
-                            self.config.robots_agent()
-                        ),
-                    ));
-                }
-            }
-            RobotsRules::Unavailable(f) => {
-                StatsCounters::add(&self.stats.robots_disallowed, 1);
-                return Err(FetchFailure::before_request(
-                    FailureKind::DisallowedByRobots,
-                    format!(
-                        "robots.txt could not be fetched ({}), so nothing is crawled",
-                        f.message
-                    ),
-                ));
-            }
+        self.robots_verdict(&parsed).await?;
+        if let Some(stopped) = self.host_stopped() {
+            return Err(stopped);
         }
-        let result = self.fetch_network(&parsed).await;
+        let result = self
+            .fetch_network(&parsed, BodyLimit::Fail(self.config.max_body_bytes), true)
+            .await;
         if let Err(f) = &result
             && f.kind == FailureKind::NotFound
             && let Some(status) = f.http_status
@@ -483,6 +422,7 @@ impl Fetcher {
             // A missing page stays missing: remember it so a re-run does not ask again.
             self.store_inner(&Page {
                 url: parsed.to_string(),
+                redirected_to: None,
                 status,
                 body: String::new(),
                 fetched_at_ms: now_ms(),
@@ -494,69 +434,105 @@ impl Fetcher {
         result
     }
 
-    async fn robots(&self) -> &RobotsRules {
-        self.host.robots.get_or_init(|| self.load_robots()).await
+    /// The longest pause the site may ask for ([`CrawlConfig::max_pause_ms`]).
+    pub(crate) fn max_pause(&self) -> Duration {
+        Duration::from_millis(self.config.max_pause_ms)
     }
 
-    async fn load_robots(&self) -> RobotsRules {
-        if self.config.ignore_robots {
-            return RobotsRules::AllowAll;
+    /// The crawled host, for messages (`host[:port]`).
+    pub(crate) fn host_name(&self) -> String {
+        match (self.base.host_str(), self.base.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            _ => self.base.to_string(),
         }
-        let mut robots_url = self.base.clone();
-        robots_url.set_path("/robots.txt");
-        robots_url.set_query(None);
-        let page = match self.cached(robots_url.as_str(), ROBOTS_CACHE_TTL).await {
-            Some(page) => Ok(page),
-            None => self.fetch_network(&robots_url).await,
+    }
+
+    /// Logs `message` as a warning the first time `key` is seen in this run.
+    pub(crate) fn warn_once(&self, key: &'static str, message: String) {
+        let first = self
+            .warned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        if first {
+            tracing::warn!("{message}");
+        }
+    }
+
+    /// Stops fetching the host's pages in this run: every later page fails with `why` (kind
+    /// [`FailureKind::PauseTooLong`]). The first reason wins; it is printed once.
+    pub(crate) fn stop_host(&self, why: String) -> FetchFailure {
+        let mut stopped = self.host.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        if stopped.is_none() {
+            tracing::warn!("{why}");
+            *stopped = Some(FetchFailure::before_request(FailureKind::PauseTooLong, why));
+        }
+        stopped.clone().unwrap_or_else(|| {
+            FetchFailure::before_request(FailureKind::PauseTooLong, String::new())
+        })
+    }
+
+    /// The failure of every page of a stopped host, if it is stopped.
+    pub fn host_stopped(&self) -> Option<FetchFailure> {
+        self.host
+            .stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether a redirect may lead to `url`: the crawled host (any scheme and port of it) or
+    /// one of [`CrawlConfig::redirect_hosts`], over http(s).
+    pub fn may_redirect_to(&self, url: &Url) -> bool {
+        matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|host| {
+                Some(host) == self.base.host_str()
+                    || self
+                        .config
+                        .redirect_hosts
+                        .iter()
+                        .any(|allowed| allowed.eq_ignore_ascii_case(host))
+            })
+    }
+
+    /// Slows the host to at most one request per `delay` (robots.txt `Crawl-delay`); a delay
+    /// longer than `max_pause` stops the host instead.
+    pub(crate) fn apply_crawl_delay(&self, origin: &str, raw: f32) {
+        let Some(delay) = crate::response::seconds(f64::from(raw)) else {
+            self.warn_once(
+                "crawl-delay-unreadable",
+                format!(
+                    "{origin}/robots.txt has `Crawl-delay: {raw}`, which is not a delay; ignored"
+                ),
+            );
+            return;
         };
-        match page {
-            Ok(page) => {
-                if !page.from_cache {
-                    self.store_inner(&page).await;
-                }
-                match Robot::new(self.config.robots_agent(), page.body.as_bytes()) {
-                    Ok(robot) => {
-                        if let Some(delay) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
-                            self.apply_crawl_delay(Duration::from_secs_f64(f64::from(delay)));
-                        }
-                        RobotsRules::Rules(Box::new(robot))
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unparsable robots.txt; treating it as empty");
-                        RobotsRules::AllowAll
-                    }
-                }
-            }
-            // No robots.txt (4xx): everything is allowed.
-            Err(f)
-                if matches!(f.http_status, Some(400..=499))
-                    && f.kind != FailureKind::RateLimited =>
-            {
-                if let Some(status) = f.http_status {
-                    self.store_inner(&Page {
-                        url: robots_url.to_string(),
-                        status,
-                        body: String::new(),
-                        fetched_at_ms: now_ms(),
-                        attempts: f.attempts,
-                        from_cache: false,
-                    })
-                    .await;
-                }
-                RobotsRules::AllowAll
-            }
-            Err(f) => RobotsRules::Unavailable(f),
+        if delay > self.max_pause() {
+            self.stop_host(format!(
+                "{origin}/robots.txt asks for `Crawl-delay: {raw}` ({}), longer than --max-pause \
+                 ({}): {}'s pages are not fetched in this run",
+                describe(delay),
+                describe(self.max_pause()),
+                self.host_name()
+            ));
+            return;
         }
-    }
-
-    /// Slows the host to at most one request per `delay` (robots.txt `Crawl-delay`).
-    fn apply_crawl_delay(&self, delay: Duration) {
         let configured = self
             .config
             .requests_per_second
-            .map(|r| Duration::from_secs_f64(1.0 / r))
+            .and_then(|r| crate::response::seconds(1.0 / r))
             .unwrap_or(Duration::ZERO);
         if delay > configured {
+            self.warn_once(
+                "crawl-delay-applied",
+                format!(
+                    "{origin}/robots.txt asks for `Crawl-delay: {raw}`: at most one request per \
+                     {} to {} (slower than the configured rate)",
+                    describe(delay),
+                    self.host_name()
+                ),
+            );
             let fresh = make_limiter(delay);
             if let Some(l) = &fresh {
                 // robots.txt itself was the request just made: the next one waits a full delay.
@@ -605,28 +581,89 @@ impl Fetcher {
         self.stats.waited(start.elapsed());
     }
 
-    async fn fetch_network(&self, url: &Url) -> Result<Page, FetchFailure> {
+    /// Requests `url` with retries, following redirects hop by hop (each one on an allowed
+    /// host, allowed by its robots.txt when `check_robots`, and through the rate limit).
+    pub(crate) async fn fetch_network(
+        &self,
+        url: &Url,
+        limit: BodyLimit,
+        check_robots: bool,
+    ) -> Result<Page, FetchFailure> {
         let retry = &self.config.retry;
         let mut attempt = 0u32;
         let (mut errors, mut blocked) = (0u32, 0u32);
+        let mut current = url.clone();
+        let mut hops = 0usize;
         loop {
             attempt += 1;
-            if attempt > 1 {
+            if attempt > 1 + hops as u32 {
                 StatsCounters::add(&self.stats.retries, 1);
             }
             let outcome = {
                 let _permit = self.host.in_flight.acquire().await;
                 self.wait_turn().await;
+                // The host may have been stopped while this request waited its turn.
+                if let Some(mut stopped) = self.host_stopped() {
+                    stopped.attempts = attempt - 1;
+                    return Err(stopped);
+                }
                 StatsCounters::add(&self.stats.requests, 1);
                 let sent = Instant::now();
-                let outcome = self.send_once(url).await;
+                let outcome = self.send_once(&current, limit).await;
                 self.stats.requested(sent.elapsed());
                 outcome
             };
             match outcome {
                 Attempt::Done(mut page) => {
                     page.attempts = attempt;
+                    if current != *url {
+                        page.url = url.to_string();
+                        page.redirected_to = Some(current.to_string());
+                    }
                     return Ok(page);
+                }
+                Attempt::Redirect { status, location } => {
+                    hops += 1;
+                    let fail = |kind, message| {
+                        let mut f = failure(kind, Some(status), message);
+                        f.attempts = attempt;
+                        f
+                    };
+                    let target = current.join(&location).map_err(|e| {
+                        fail(
+                            FailureKind::HttpStatus,
+                            format!(
+                                "HTTP {status} redirect to {location:?}, which is not a URL ({e})"
+                            ),
+                        )
+                    })?;
+                    if hops > MAX_REDIRECTS {
+                        return Err(fail(
+                            FailureKind::HttpStatus,
+                            format!("more than {MAX_REDIRECTS} redirects (the last to {target})"),
+                        ));
+                    }
+                    if !self.may_redirect_to(&target) {
+                        return Err(fail(
+                            FailureKind::OffSiteRedirect,
+                            format!(
+                                "HTTP {status} redirect from {current} to {target}, off the \
+                                 crawled host {} (allow that host with --allow-redirect-host if \
+                                 it is the same site)",
+                                self.host_name()
+                            ),
+                        ));
+                    }
+                    // Boxed: robots.txt is itself fetched through `fetch_network` (with
+                    // `check_robots` false, but the compiler sees the cycle).
+                    if check_robots && let Err(mut f) = Box::pin(self.robots_verdict(&target)).await
+                    {
+                        f.attempts = attempt;
+                        f.http_status = Some(status);
+                        f.message = format!("{} (redirected from {current})", f.message);
+                        return Err(f);
+                    }
+                    current = target;
                 }
                 Attempt::Permanent(mut f) => {
                     f.attempts = attempt;
@@ -637,6 +674,22 @@ impl Fetcher {
                     host_pause,
                 } => {
                     failure.attempts = attempt;
+                    if let Some(pause) = host_pause
+                        && pause > self.max_pause()
+                    {
+                        let why = format!(
+                            "{} asks to wait {} ({}), longer than --max-pause ({}): its pages \
+                             are not fetched in this run; run the crawl again later to resume",
+                            self.host_name(),
+                            describe(pause),
+                            failure.message,
+                            describe(self.max_pause())
+                        );
+                        let mut stopped = self.stop_host(why);
+                        stopped.attempts = attempt;
+                        stopped.http_status = failure.http_status;
+                        return Err(stopped);
+                    }
                     // The site telling us to wait (429, captcha) gets its own, larger budget:
                     // obeying it costs the site nothing.
                     let exhausted = match host_pause {
@@ -653,15 +706,6 @@ impl Fetcher {
                         return Err(failure);
                     }
                     match host_pause {
-                        Some(pause) if pause > Duration::from_millis(retry.max_retry_after_ms) => {
-                            failure.message = format!(
-                                "{}; the server asks to wait {:.0} s, more than the {:.0} s allowed",
-                                failure.message,
-                                pause.as_secs_f64(),
-                                retry.max_retry_after_ms as f64 / 1e3
-                            );
-                            return Err(failure);
-                        }
                         Some(pause) => self.pause_host(pause),
                         None => {
                             let base = retry.backoff(errors);
@@ -678,194 +722,20 @@ impl Fetcher {
         }
     }
 
-    async fn send_once(&self, url: &Url) -> Attempt {
-        let response = match self.client.get(url.clone()).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                StatsCounters::add(&self.stats.transport_errors, 1);
-                let kind = if e.is_timeout() {
-                    FailureKind::Timeout
-                } else if e.is_connect() {
-                    FailureKind::Connect
-                } else if e.is_redirect() {
-                    return Attempt::Permanent(failure(
-                        FailureKind::HttpStatus,
-                        None,
-                        e.to_string(),
-                    ));
-                } else {
-                    FailureKind::Other
-                };
-                return Attempt::Retry {
-                    failure: failure(kind, None, format!("request failed: {e}")),
-                    host_pause: None,
-                };
-            }
-        };
-        let status = response.status().as_u16();
-        self.stats.status(status);
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        match status {
-            200..=299 => {}
-            300..=399 => {
-                let location = response
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                if location.contains("captcha") {
-                    return self.captcha(status, &format!("redirected to {location}"));
-                }
-                return Attempt::Permanent(failure(
-                    FailureKind::HttpStatus,
-                    Some(status),
-                    format!("HTTP {status} redirect to {location:?} not followed"),
-                ));
-            }
-            404 | 410 => {
-                return Attempt::Permanent(failure(
-                    FailureKind::NotFound,
-                    Some(status),
-                    format!("HTTP {status} for {url}"),
-                ));
-            }
-            429 => {
-                StatsCounters::add(&self.stats.too_many_requests, 1);
-                let pause = retry_after.unwrap_or_else(|| self.config.retry.backoff(1));
-                return Attempt::Retry {
-                    failure: failure(
-                        FailureKind::RateLimited,
-                        Some(status),
-                        format!(
-                            "HTTP 429 Too Many Requests (Retry-After {:.1} s)",
-                            pause.as_secs_f64()
-                        ),
-                    ),
-                    host_pause: Some(pause),
-                };
-            }
-            408 => {
-                return Attempt::Retry {
-                    failure: failure(
-                        FailureKind::Timeout,
-                        Some(status),
-                        "HTTP 408 Request Timeout".into(),
-                    ),
-                    host_pause: None,
-                };
-            }
-            500..=599 => {
-                return Attempt::Retry {
-                    failure: failure(
-                        FailureKind::ServerError,
-                        Some(status),
-                        format!("HTTP {status}"),
-                    ),
-                    // A 503 with Retry-After is the server asking the whole host to slow down.
-                    host_pause: retry_after,
-                };
-            }
-            _ => {
-                return Attempt::Permanent(failure(
-                    FailureKind::HttpStatus,
-                    Some(status),
-                    format!("HTTP {status} is not retried"),
-                ));
-            }
-        }
-        let max = self.config.max_body_bytes;
-        if response.content_length().is_some_and(|len| len > max) {
-            return Attempt::Permanent(failure(
-                FailureKind::TooLarge,
-                Some(status),
-                format!(
-                    "body of {} bytes exceeds the {max}-byte limit",
-                    response.content_length().unwrap_or(0)
-                ),
-            ));
-        }
-        let mut response = response;
-        let mut body: Vec<u8> = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    StatsCounters::add(&self.stats.bytes, chunk.len() as u64);
-                    if (body.len() + chunk.len()) as u64 > max {
-                        return Attempt::Permanent(failure(
-                            FailureKind::TooLarge,
-                            Some(status),
-                            format!("body exceeds the {max}-byte limit"),
-                        ));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    StatsCounters::add(&self.stats.transport_errors, 1);
-                    let kind = if e.is_timeout() {
-                        FailureKind::Timeout
-                    } else {
-                        FailureKind::Truncated
-                    };
-                    return Attempt::Retry {
-                        failure: failure(
-                            kind,
-                            Some(status),
-                            format!("reading the body failed: {e}"),
-                        ),
-                        host_pause: None,
-                    };
-                }
-            }
-        }
-        let body = String::from_utf8_lossy(&body).into_owned();
-        match classify_block(&body) {
-            Some(BlockKind::Captcha) => {
-                return self.captcha(status, "human-verification page served instead of content");
-            }
-            Some(BlockKind::TooManyRequests) => {
-                StatsCounters::add(&self.stats.too_many_requests, 1);
-                return Attempt::Retry {
-                    failure: failure(
-                        FailureKind::RateLimited,
-                        Some(status),
-                        "\"Too Many Requests\" page served instead of content".into(),
-                    ),
-                    host_pause: Some(retry_after.unwrap_or_else(|| self.config.retry.backoff(1))),
-                };
-            }
-            _ => {}
-        }
-        Attempt::Done(Page {
-            url: url.to_string(),
-            status,
-            body,
-            fetched_at_ms: now_ms(),
-            attempts: 0,
-            from_cache: false,
-        })
-    }
-
-    fn captcha(&self, status: u16, message: &str) -> Attempt {
-        StatsCounters::add(&self.stats.captchas, 1);
-        Attempt::Retry {
-            failure: failure(
-                FailureKind::Captcha,
-                Some(status),
-                format!("captcha: {message}"),
-            ),
-            host_pause: Some(Duration::from_millis(self.config.captcha_pause_ms)),
-        }
-    }
-
     /// Records a captcha noticed only by the extractor: pauses the host like a fetched one.
     pub fn report_captcha(&self) {
         StatsCounters::add(&self.stats.captchas, 1);
         self.pause_host(Duration::from_millis(self.config.captcha_pause_ms));
+    }
+}
+
+/// A duration for messages: `3600 s`, `1.5 s`, or `forever` for one too long to state.
+pub(crate) fn describe(d: Duration) -> String {
+    if d >= Duration::from_secs(100 * 365 * 24 * 3600) {
+        "more than 100 years".to_owned()
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
     }
 }

@@ -15,16 +15,26 @@ mod error;
 mod events;
 mod fetch;
 mod pipeline;
+mod response;
+mod robots;
 mod stats;
 mod tasks;
 mod titles;
 
 pub use cache::{CacheError, Lookup, ROBOTS_CACHE_TTL, ResponseCache};
-pub use config::{CrawlConfig, CrawlPlan, PAGE_SIZES, RetryConfig, SORTS};
+pub use config::{
+    CONNECT_TIMEOUT_RANGE_MS, CrawlConfig, CrawlPlan, MAX_PAUSE_RANGE_MS, MAX_REQUESTS_PER_SECOND,
+    PAGE_SIZES, RetryConfig, SORTS, TIMEOUT_RANGE_MS,
+};
 pub use error::{CrawlError, FetchFailure};
 pub use events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag};
-pub use fetch::{Fetcher, Page, local_address, parse_retry_after, set_local_address};
+pub use fetch::{Fetcher, MAX_REDIRECTS, Page, local_address, set_local_address};
 pub use pipeline::{CrawlResume, crawl, crawl_resume, crawl_until, host_resource};
+pub use response::parse_retry_after;
+pub use robots::{
+    ROBOTS_MAX_ANCHORED_RULES, ROBOTS_MAX_BYTES, ROBOTS_MAX_RULE_BYTES, ROBOTS_MAX_RULES,
+    RobotsTrimmed, limit_robots,
+};
 pub use stats::FetchStats;
 pub use tasks::{
     CrawlOutput, ListingLink, ListingResult, ListingTask, QuestionResult, QuestionTask,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sofleet_executor::{Task, TaskContext, TaskError};
-use sofleet_extract::{ExtractError, Question};
+use sofleet_extract::{ExtractError, ExtractLimits, Question};
 use sofleet_records::{FailureKind, FailureRecord, Stage};
 use url::Url;
 
@@ -46,7 +46,7 @@ pub struct ListingResult {
 /// A question page that was fetched and extracted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionResult {
-    /// The question URL.
+    /// The URL the question was fetched from (after redirects within the allowed hosts).
     pub url: String,
     /// The extracted question.
     pub question: Question,
@@ -110,8 +110,13 @@ async fn fetch_parsed<T>(
     fetcher: &Arc<Fetcher>,
     url: &str,
     stage: Stage,
-    parse: fn(&str) -> Result<T, ExtractError>,
-) -> Result<(T, Page, u32), FailureRecord> {
+    parse: fn(&str, &ExtractLimits) -> Result<T, ExtractError>,
+) -> Result<(T, Page, u32), FailureRecord>
+where
+    T: Send + 'static,
+{
+    let limits = ExtractLimits::default()
+        .with_time_budget(Duration::from_millis(fetcher.config().parse_budget_ms));
     let max_attempts = fetcher.config().retry.max_attempts;
     let max_age = match stage {
         Stage::Listing => Duration::from_millis(fetcher.config().listing_cache_ttl_ms),
@@ -131,7 +136,27 @@ async fn fetch_parsed<T>(
             .into_record(url, stage)
         })?;
         attempts += page.attempts;
-        match parse(&page.body) {
+        // Parsing is CPU work: off the async threads, so a hard page never stalls request
+        // scheduling, and within the per-page time budget.
+        let (parsed, page) = match tokio::task::spawn_blocking(move || {
+            let parsed = parse(&page.body, &limits);
+            (parsed, page)
+        })
+        .await
+        {
+            Ok(done) => done,
+            Err(e) => {
+                return Err(FailureRecord {
+                    url: url.to_owned(),
+                    stage,
+                    kind: FailureKind::Parse,
+                    http_status: None,
+                    attempts: attempts.max(1),
+                    message: format!("the page could not be parsed: {e}"),
+                });
+            }
+        };
+        match parsed {
             Ok(value) => {
                 fetcher.store(&page).await;
                 return Ok((value, page, attempts));
@@ -199,7 +224,7 @@ impl ListingTask {
             &fetcher,
             &self.url,
             Stage::Listing,
-            sofleet_extract::parse_listing,
+            sofleet_extract::parse_listing_with,
         )
         .await
         {
@@ -241,12 +266,13 @@ impl QuestionTask {
             &fetcher,
             &self.url,
             Stage::Question,
-            sofleet_extract::parse_question,
+            sofleet_extract::parse_question_with,
         )
         .await
         {
             Ok((question, page, attempts)) => CrawlOutput::Question(Box::new(QuestionResult {
-                url: self.url,
+                // The URL actually fetched: a redirect (within the allowed hosts) is followed.
+                url: page.redirected_to.unwrap_or(self.url),
                 question,
                 fetched_at_ms: page.fetched_at_ms,
                 attempts,

@@ -125,7 +125,6 @@ fn config(base: &str, dir: &Path) -> CrawlConfig {
             max_attempts: 2,
             initial_backoff_ms: 10,
             max_backoff_ms: 50,
-            max_retry_after_ms: 5_000,
         },
         ..CrawlConfig::for_local_site(base)
     }
@@ -205,6 +204,8 @@ async fn site() -> MockSite {
     MockSite::start(MockSiteConfig {
         pages_per_tag: 2,
         questions_per_tag: Some(20),
+        // `requests_to` reads the site's request log.
+        record_requests: true,
         ..MockSiteConfig::default()
     })
     .await
@@ -416,6 +417,7 @@ async fn an_entry_that_decompresses_past_the_limit_is_refused() {
     roomy
         .put(&Page {
             url: url.clone(),
+            redirected_to: None,
             status: 200,
             body: "a".repeat(4 << 20),
             fetched_at_ms: now_ms(),
@@ -453,6 +455,7 @@ async fn robots_txt_is_used_for_a_day_then_fetched_again() {
         ResponseCache::new(dir.path(), 1 << 20)
             .put(&Page {
                 url: robots_url.clone(),
+                redirected_to: None,
                 status: 200,
                 body: "User-agent: *\nDisallow:\n".into(),
                 fetched_at_ms: now_ms() - age_hours * 60 * 60 * 1000,

@@ -74,7 +74,6 @@ fn config(server: &MockServer) -> CrawlConfig {
             max_attempts: 3,
             initial_backoff_ms: 10,
             max_backoff_ms: 50,
-            max_retry_after_ms: 5_000,
         },
         captcha_pause_ms: 300,
         ..CrawlConfig::for_local_site(&server.uri())

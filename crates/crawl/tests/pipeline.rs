@@ -17,6 +17,8 @@ fn site_config() -> MockSiteConfig {
     MockSiteConfig {
         pages_per_tag: 4,
         questions_per_tag: Some(60),
+        // The tests read the site's request log.
+        record_requests: true,
         ..MockSiteConfig::default()
     }
 }
@@ -27,7 +29,6 @@ fn crawl_config(site: &MockSite) -> CrawlConfig {
             max_attempts: 4,
             initial_backoff_ms: 10,
             max_backoff_ms: 100,
-            max_retry_after_ms: 10_000,
         },
         ..CrawlConfig::for_local_site(&site.base_url())
     }

@@ -1,5 +1,7 @@
 //! What went wrong, and what kind of page it was.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// A page that is not content: the site refused or failed to serve it.
@@ -21,6 +23,110 @@ impl BlockKind {
             BlockKind::Captcha => "captcha",
             BlockKind::TooManyRequests => "too_many_requests",
             BlockKind::NotFound => "not_found",
+        }
+    }
+}
+
+/// What a refused page had too much of (see [`ExtractError::TooComplex`]).
+///
+/// Each limit bounds the work the HTML parser does per byte, so that every
+/// page is parsed in time linear in its size; real pages stay far below all
+/// of them. The limits are set by [`ExtractLimits`](crate::ExtractLimits).
+///
+/// ```
+/// use sofleet_extract::{parse_page, Excess, ExtractError};
+///
+/// let html = format!(
+///     "<html><head></head><body><div id=\"question\">{}</div></body></html>",
+///     "<span>".repeat(5_000)
+/// );
+/// match parse_page(&html) {
+///     Err(ExtractError::TooComplex { excess, found, limit, .. }) => {
+///         assert_eq!(excess, Excess::Nesting);
+///         assert_eq!(excess.as_str(), "nesting");
+///         assert!(found > limit);
+///     }
+///     other => panic!("expected a refusal, got {other:?}"),
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Excess {
+    /// Elements nested too deep, as estimated by a linear pre-scan of the
+    /// markup (an end tag only closes an element it can really close).
+    /// Limit: [`ExtractLimits::max_nesting`](crate::ExtractLimits::max_nesting).
+    Nesting,
+    /// Too many formatting elements (`<a>`, `<b>`, `<i>`, `<font>`, …) left
+    /// open at once, as estimated by the pre-scan: the parser re-opens every
+    /// one of them after each block, so they multiply the tree.
+    /// Limit: [`ExtractLimits::max_formatting`](crate::ExtractLimits::max_formatting).
+    Formatting,
+    /// One tag carries too many attributes (the tokenizer compares each new
+    /// attribute with all earlier ones of its tag), or the `<html>` and
+    /// `<body>` tags together do (they are merged into one element each).
+    /// Limit: [`ExtractLimits::max_attributes`](crate::ExtractLimits::max_attributes).
+    Attributes,
+    /// The markup would make the tree builder walk its stack of open
+    /// elements (or its list of active formatting elements) too often for
+    /// the page's size: stray end tags or block tags under hundreds of
+    /// open elements, formatting elements compared with hundreds of
+    /// others. `found` is the pre-scan's estimate of the steps. Limit:
+    /// [`ExtractLimits::max_work_per_byte`](crate::ExtractLimits::max_work_per_byte)
+    /// times the size, plus 4,000,000.
+    Work,
+    /// While parsing, the tree builder held too many open and active
+    /// formatting elements at once (measured on the parser itself, after
+    /// each chunk of input). Limit: `max_nesting + max_formatting + 64`.
+    OpenElements,
+    /// While parsing, the tree builder created far more nodes than the
+    /// input's size explains (more than one per two bytes, plus 4,096):
+    /// misnested formatting elements being re-opened over and over.
+    Nodes,
+}
+
+impl Excess {
+    /// Stable snake_case word for logs and records.
+    ///
+    /// ```
+    /// assert_eq!(sofleet_extract::Excess::Attributes.as_str(), "attributes");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Excess::Nesting => "nesting",
+            Excess::Formatting => "formatting",
+            Excess::Attributes => "attributes",
+            Excess::Work => "work",
+            Excess::OpenElements => "open_elements",
+            Excess::Nodes => "nodes",
+        }
+    }
+
+    /// What was too much, in words, for [`ExtractError`]'s message.
+    fn describe(self, found: usize, limit: usize) -> String {
+        match self {
+            Excess::Nesting => format!(
+                "markup nests about {found} elements deep (limit {limit}; real pages stay below 100)"
+            ),
+            Excess::Formatting => format!(
+                "markup leaves about {found} formatting elements (<a>, <b>, <i>, <font>, ...) open \
+                 at once (limit {limit}; real pages stay below 20)"
+            ),
+            Excess::Attributes => format!(
+                "a tag (or the <html>/<body> tags together) carries {found} attributes \
+                 (limit {limit}; real pages stay below 30)"
+            ),
+            Excess::Work => format!(
+                "markup would make the parser walk its open elements about {found} steps \
+                 (limit {limit} for a page this size; real pages need a few per byte)"
+            ),
+            Excess::OpenElements => format!(
+                "the parser held {found} open or active formatting elements at once (limit {limit})"
+            ),
+            Excess::Nodes => format!(
+                "the parser created {found} nodes, far more than the page's size explains \
+                 (limit {limit} at that point)"
+            ),
         }
     }
 }
@@ -95,6 +201,43 @@ pub enum ExtractError {
         /// The kind the page is.
         found: &'static str,
     },
+    /// The markup is shaped so that parsing it would take far more than
+    /// linear time or memory (thousands of nested or misnested elements,
+    /// thousands of attributes on a tag): hostile or broken, never a real
+    /// page. Refused before (or while) parsing instead of stalling.
+    #[error(
+        "{}, refused so parsing stays linear in the page size; the page is hostile or \
+         broken: do not retry",
+        excess.describe(*found, *limit)
+    )]
+    #[non_exhaustive]
+    TooComplex {
+        /// What there was too much of.
+        excess: Excess,
+        /// How much the page has (the pre-scan's estimate for
+        /// [`Excess::Nesting`], [`Excess::Formatting`] and [`Excess::Work`];
+        /// measured on the parser for [`Excess::OpenElements`] and
+        /// [`Excess::Nodes`]). The pre-scan stops once its work estimate is
+        /// over the limit, so its figures are then lower bounds.
+        found: usize,
+        /// The limit it went over.
+        limit: usize,
+    },
+    /// Extraction ran out of its time budget
+    /// ([`ExtractLimits::time_budget`](crate::ExtractLimits::time_budget))
+    /// and was stopped.
+    #[error(
+        "extraction stopped after {elapsed:?}, over its time budget of {budget:?}: the \
+         page is too large or too costly to parse; do not retry (the same page would \
+         take as long again)"
+    )]
+    #[non_exhaustive]
+    OverBudget {
+        /// Time spent when the budget was found exhausted.
+        elapsed: Duration,
+        /// The budget.
+        budget: Duration,
+    },
 }
 
 impl ExtractError {
@@ -108,6 +251,8 @@ impl ExtractError {
             ExtractError::Empty => "empty",
             ExtractError::NotAPage { .. } => "not_a_page",
             ExtractError::WrongKind { .. } => "wrong_kind",
+            ExtractError::TooComplex { .. } => "too_complex",
+            ExtractError::OverBudget { .. } => "over_budget",
         }
     }
 
@@ -122,7 +267,20 @@ impl ExtractError {
     }
 
     /// Whether fetching the same URL again later may succeed (blocks,
-    /// truncation and empty bodies are transient; 404 and wrong markup are not).
+    /// truncation and empty bodies are transient; 404, wrong markup, hostile
+    /// markup and an exhausted time budget are not).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sofleet_extract::{parse_page_with, ExtractError, ExtractLimits};
+    ///
+    /// assert!(ExtractError::Empty.is_retryable());
+    /// let limits = ExtractLimits::default().with_time_budget(Duration::ZERO);
+    /// let html = "<html><body><div id=\"question\"></div></body></html>";
+    /// let err = parse_page_with(html, &limits).unwrap_err();
+    /// assert_eq!(err.kind(), "over_budget");
+    /// assert!(!err.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,

@@ -32,7 +32,9 @@
 
 mod block;
 mod dom;
+mod driver;
 mod error;
+mod limits;
 mod listing;
 mod model;
 mod question;
@@ -44,14 +46,12 @@ use scraper::Html;
 use serde::{Deserialize, Serialize};
 
 pub use block::classify_block;
-pub use error::{BlockKind, ExtractError};
+pub use error::{BlockKind, Excess, ExtractError};
+pub use limits::{ExtractLimits, MAX_ATTRIBUTES, MAX_FORMATTING, MAX_NESTING, MAX_WORK_PER_BYTE};
 pub use model::*;
 
+use driver::Clock;
 use scan::Markers;
-
-/// Documents nesting elements deeper than this are refused before parsing
-/// (the HTML tree builder's work grows with depth; real pages stay < 100).
-pub const MAX_NESTING: usize = 1024;
 
 /// A page of either kind, as detected from its markup.
 // One value per parse call: boxing the larger variant would only add an
@@ -108,30 +108,102 @@ fn precheck(html: &str) -> Result<Markers, ExtractError> {
     Ok(markers)
 }
 
-/// Builds the DOM from the content region only (falls back to the whole
-/// document when the region markers are not found). Refuses markup nested
-/// so deep that building the tree would take quadratic time.
-fn build(html: &str, markers: Markers) -> Result<Html, ExtractError> {
-    let cut = scan::cut_to_content(html, markers);
-    let text = cut.as_deref().unwrap_or(html);
-    let depth = scan::max_nesting(text);
-    if depth > MAX_NESTING {
-        return Err(ExtractError::NotAPage {
-            reason: format!(
-                "markup nests about {depth} elements deep (limit {MAX_NESTING}; real pages \
-                 stay below 100), refused so parsing stays linear"
-            ),
-        });
+/// Refuses a document whose pre-scanned shape is over a limit.
+fn check_shape(
+    shape: scan::Shape,
+    bytes: usize,
+    limits: &ExtractLimits,
+) -> Result<(), ExtractError> {
+    let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let checks = [
+        (Excess::Nesting, shape.nesting, limits.max_nesting),
+        (Excess::Formatting, shape.formatting, limits.max_formatting),
+        (Excess::Attributes, shape.attributes, limits.max_attributes),
+        (
+            Excess::Attributes,
+            shape.root_attributes,
+            limits.max_attributes,
+        ),
+        (
+            Excess::Work,
+            to_usize(shape.work),
+            to_usize(limits.max_work(bytes)),
+        ),
+    ];
+    match checks.into_iter().find(|(_, found, limit)| found > limit) {
+        Some((excess, found, limit)) => Err(ExtractError::TooComplex {
+            excess,
+            found,
+            limit,
+        }),
+        None => Ok(()),
     }
-    Ok(Html::parse_document(text))
 }
 
-/// Parses a question page.
+/// Builds the DOM from the content region only (falls back to the whole
+/// document when the region markers are not found). Refuses markup shaped
+/// so that building the tree would take more than linear time, and stops
+/// when the time budget runs out.
+fn build(
+    html: &str,
+    markers: Markers,
+    limits: &ExtractLimits,
+    clock: &Clock,
+) -> Result<Html, ExtractError> {
+    let cut = scan::cut_to_content(html, markers);
+    let text = cut.as_deref().unwrap_or(html);
+    clock.check()?;
+    let shape = scan::shape(text, limits.max_work(text.len()));
+    check_shape(shape, text.len(), limits)?;
+    clock.check()?;
+    driver::parse_document(text, limits, clock)
+}
+
+/// Parses a question page, with the default [`ExtractLimits`] (no time
+/// budget).
 ///
 /// Errors: [`ExtractError::WrongKind`] for a listing page; the block,
 /// truncation and markup errors as for [`parse_page`].
+///
+/// ```
+/// let html = r#"<html><head><title>Q</title></head><body>
+/// <div id="question-header"><h1><a href="/questions/42/q">Q</a></h1></div>
+/// <div id="question" data-questionid="42" data-score="1">
+///   <div class="s-prose js-post-body"><p>Why?</p></div></div></body></html>"#;
+/// let q = sofleet_extract::parse_question(html)?;
+/// assert_eq!((q.id, q.body_text.as_str()), (42, "Why?"));
+/// # Ok::<(), sofleet_extract::ExtractError>(())
+/// ```
 pub fn parse_question(html: &str) -> Result<Question, ExtractError> {
-    match parse_page(html)? {
+    parse_question_with(html, &ExtractLimits::default())
+}
+
+/// [`parse_question`] under the given limits: a page shaped to make the
+/// parser slow is an [`ExtractError::TooComplex`], and one that takes
+/// longer than `limits.time_budget` an [`ExtractError::OverBudget`]
+/// (neither is retryable). Synchronous and CPU-bound: run it on a blocking
+/// thread (`tokio::task::spawn_blocking`) from async code.
+///
+/// ```
+/// use std::time::Duration;
+/// use sofleet_extract::{parse_question_with, ExtractError, ExtractLimits};
+///
+/// let limits = ExtractLimits::default().with_time_budget(Duration::from_secs(5));
+/// let html = r#"<html><head><title>Q</title></head><body>
+/// <div id="question-header"><h1><a href="/questions/42/q">Q</a></h1></div>
+/// <div id="question" data-questionid="42" data-score="1">
+///   <div class="s-prose js-post-body"><p>Why?</p></div></div></body></html>"#;
+/// assert_eq!(parse_question_with(html, &limits)?.id, 42);
+///
+/// // A page of stray end tags: refused, not a long stall.
+/// let hostile = html.replace("Why?", &"<span></x>".repeat(50_000));
+/// let err = parse_question_with(&hostile, &limits).unwrap_err();
+/// assert_eq!(err.kind(), "too_complex");
+/// assert!(!err.is_retryable());
+/// # Ok::<(), ExtractError>(())
+/// ```
+pub fn parse_question_with(html: &str, limits: &ExtractLimits) -> Result<Question, ExtractError> {
+    match parse_page_with(html, limits)? {
         Page::Question(q) => Ok(q),
         Page::Listing(_) => Err(ExtractError::WrongKind {
             expected: "question",
@@ -140,9 +212,38 @@ pub fn parse_question(html: &str) -> Result<Question, ExtractError> {
     }
 }
 
-/// Parses a listing page (tagged / newest questions, home page).
+/// Parses a listing page (tagged / newest questions, home page), with the
+/// default [`ExtractLimits`] (no time budget).
+///
+/// ```
+/// let html = r#"<html><head><title>Newest</title></head><body><div id="mainbar">
+/// <div class="question-summary" id="question-summary-7">
+///   <h3><a class="question-hyperlink" href="/questions/7/why">Why?</a></h3></div>
+/// </div></body></html>"#;
+/// let listing = sofleet_extract::parse_listing(html)?;
+/// assert_eq!(listing.questions[0].id, 7);
+/// # Ok::<(), sofleet_extract::ExtractError>(())
+/// ```
 pub fn parse_listing(html: &str) -> Result<ListingPage, ExtractError> {
-    match parse_page(html)? {
+    parse_listing_with(html, &ExtractLimits::default())
+}
+
+/// [`parse_listing`] under the given limits (see [`parse_question_with`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use sofleet_extract::{parse_listing_with, ExtractLimits};
+///
+/// let html = r#"<html><head><title>Newest</title></head><body><div id="mainbar">
+/// <div class="question-summary" id="question-summary-7">
+///   <h3><a class="question-hyperlink" href="/questions/7/why">Why?</a></h3></div>
+/// </div></body></html>"#;
+/// let limits = ExtractLimits::default().with_time_budget(Duration::from_secs(5));
+/// assert_eq!(parse_listing_with(html, &limits)?.questions.len(), 1);
+/// # Ok::<(), sofleet_extract::ExtractError>(())
+/// ```
+pub fn parse_listing_with(html: &str, limits: &ExtractLimits) -> Result<ListingPage, ExtractError> {
+    match parse_page_with(html, limits)? {
         Page::Listing(l) => Ok(l),
         Page::Question(_) => Err(ExtractError::WrongKind {
             expected: "listing",
@@ -151,10 +252,45 @@ pub fn parse_listing(html: &str) -> Result<ListingPage, ExtractError> {
     }
 }
 
-/// Parses a page of either kind, detecting which from its markup.
+/// Parses a page of either kind, detecting which from its markup, with the
+/// default [`ExtractLimits`] (no time budget).
+///
+/// ```
+/// use sofleet_extract::{parse_page, ExtractError, Page};
+///
+/// let html = r#"<html><head><title>Newest</title></head><body><div id="mainbar">
+/// <div class="question-summary" id="question-summary-7">
+///   <h3><a class="question-hyperlink" href="/questions/7/why">Why?</a></h3></div>
+/// </div></body></html>"#;
+/// assert_eq!(parse_page(html)?.kind(), "listing");
+/// assert_eq!(parse_page(" "), Err(ExtractError::Empty));
+/// # Ok::<(), ExtractError>(())
+/// ```
 pub fn parse_page(html: &str) -> Result<Page, ExtractError> {
+    parse_page_with(html, &ExtractLimits::default())
+}
+
+/// [`parse_page`] under the given limits (see [`parse_question_with`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use sofleet_extract::{parse_page_with, ExtractError, ExtractLimits};
+///
+/// // A budget too small for any real work: the parse is stopped.
+/// let limits = ExtractLimits::default().with_time_budget(Duration::from_nanos(1));
+/// let html = format!(
+///     "<html><head></head><body><div id=\"question\">{}</div></body></html>",
+///     "<p>text</p>".repeat(10_000)
+/// );
+/// match parse_page_with(&html, &limits) {
+///     Err(ExtractError::OverBudget { elapsed, budget, .. }) => assert!(elapsed > budget),
+///     other => panic!("expected OverBudget, got {other:?}"),
+/// }
+/// ```
+pub fn parse_page_with(html: &str, limits: &ExtractLimits) -> Result<Page, ExtractError> {
+    let clock = Clock::start(limits.time_budget);
     let markers = precheck(html)?;
-    let dom = build(html, markers)?;
+    let dom = build(html, markers, limits, &clock)?;
     match markers {
         Markers::Question => match question::extract(&dom) {
             Ok(q) => Ok(Page::Question(q)),
@@ -167,6 +303,11 @@ pub fn parse_page(html: &str) -> Result<Page, ExtractError> {
 
 /// [`parse_page`] for raw bytes (invalid UTF-8 is replaced, not rejected;
 /// saved pages are UTF-8 in every era).
+///
+/// ```
+/// let err = sofleet_extract::parse_page_bytes(b"<html><body>\xff</body></html>").unwrap_err();
+/// assert_eq!(err.kind(), "not_a_page");
+/// ```
 pub fn parse_page_bytes(bytes: &[u8]) -> Result<Page, ExtractError> {
     let text: Cow<'_, str> = String::from_utf8_lossy(bytes);
     parse_page(&text)

@@ -1,5 +1,6 @@
 //! Listing pages (tagged, newest, home page), both row markups.
 
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html};
 
 use crate::dom::{
@@ -127,18 +128,62 @@ fn entry(row: ElementRef<'_>) -> Option<ListingEntry> {
     })
 }
 
+/// The first element (in document order) matching `container` that has a
+/// descendant matching `content`, in one walk of the tree: with nested
+/// candidates, searching each one's subtree would be quadratic.
+fn first_container_of<'a>(
+    root: ElementRef<'a>,
+    container: impl Fn(ElementRef<'a>) -> bool,
+    content: impl Fn(ElementRef<'a>) -> bool,
+) -> Option<ElementRef<'a>> {
+    // Open candidates, outermost first, each with whether content was seen
+    // inside it. Content marks every open candidate, so the marked ones
+    // are always a bottom part of the stack.
+    let mut open: Vec<(ElementRef<'a>, bool)> = Vec::new();
+    let mut first: Option<(usize, ElementRef<'a>)> = None;
+    let mut order = 0usize;
+    let mut order_of: Vec<usize> = Vec::new();
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                let Some(el) = ElementRef::wrap(node) else {
+                    continue;
+                };
+                if content(el) {
+                    for (i, (cand, marked)) in open.iter_mut().enumerate().rev() {
+                        if *marked {
+                            break;
+                        }
+                        *marked = true;
+                        if first.is_none_or(|(o, _)| order_of[i] < o) {
+                            first = Some((order_of[i], *cand));
+                        }
+                    }
+                }
+                if container(el) {
+                    open.push((el, false));
+                    order_of.push(order);
+                    order += 1;
+                }
+            }
+            Edge::Close(node) => {
+                if open.last().is_some_and(|(c, _)| c.id() == node.id()) {
+                    open.pop();
+                    order_of.pop();
+                }
+            }
+        }
+    }
+    first.map(|(_, el)| el)
+}
+
 fn pagination(root: ElementRef<'_>) -> Option<Pagination> {
     // The pager, not the page-size selector (same classes, `page-sizer`).
-    let pager = outermost(root, |e| {
-        (has_class(e, "pager") || has_class(e, "s-pagination"))
-            && !has_class(e, "page-sizer")
-            && find(e, |x| {
-                x.value().attr("href").is_some_and(|h| h.contains("page="))
-            })
-            .is_some()
-    })
-    .into_iter()
-    .next()?;
+    let pager = first_container_of(
+        root,
+        |e| (has_class(e, "pager") || has_class(e, "s-pagination")) && !has_class(e, "page-sizer"),
+        |x| x.value().attr("href").is_some_and(|h| h.contains("page=")),
+    )?;
     let current = elements(pager)
         .skip(1)
         .find(|e| {

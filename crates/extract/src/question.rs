@@ -1,5 +1,7 @@
 //! Question pages, every markup era.
 
+use std::collections::HashSet;
+
 use scraper::{ElementRef, Html};
 
 use crate::dom::{
@@ -106,7 +108,8 @@ pub(crate) fn author_from_signature(sig: Option<ElementRef<'_>>) -> Author {
             e.value().name() == "a" && e.value().id().is_some_and(|id| id.starts_with("history-"))
         })
         .is_some()
-        || details.iter().any(|d| {
+        // Outermost details only: each subtree is walked once.
+        || outermost(sig, |e| has_class(e, "user-details")).iter().any(|d| {
             find(*d, |e| {
                 e.value().name() == "a"
                     && e.value()
@@ -303,13 +306,16 @@ pub(crate) fn extract(html: &Html) -> Result<Question, ExtractError> {
     let id = question_id(html, question, title_link).ok_or_else(|| not_a_page("no question id"))?;
     let score = post_score(question).ok_or_else(|| not_a_page("question has no vote count"))?;
     let body = post_body(question).ok_or_else(|| not_a_page("question has no body"))?;
+    // Outermost tag links only (nested ones, possible in foreign content,
+    // would make the text walks quadratic), deduplicated through a set.
     let mut tags = Vec::new();
-    for e in elements(question) {
-        if e.value().name() == "a" && has_class(e, "post-tag") {
-            let t = dom::text(e);
-            if !t.is_empty() && !tags.contains(&t) {
-                tags.push(t);
-            }
+    let mut seen = HashSet::new();
+    for e in outermost(question, |e| {
+        e.value().name() == "a" && has_class(e, "post-tag")
+    }) {
+        let t = dom::text(e);
+        if !t.is_empty() && seen.insert(t.clone()) {
+            tags.push(t);
         }
     }
     let owner = owner_signature(question);

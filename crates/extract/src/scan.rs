@@ -326,100 +326,562 @@ const OPTIONAL_END: [&str; 19] = [
     "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
     "colgroup", "caption", "rb", "rt", "rtc", "rp", "html",
 ];
-/// Elements whose content is raw text (no tags inside).
-const RAW_TEXT: [&str; 5] = ["script", "style", "textarea", "title", "xmp"];
+/// Elements whose content is raw text (no tags inside). The parser runs
+/// with scripting enabled, so `<noscript>` is one of them.
+const RAW_TEXT: [&str; 9] = [
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+/// Formatting elements: the tree builder keeps them in its list of active
+/// formatting elements and re-opens them after blocks that closed them.
+const FORMATTING: [&str; 14] = [
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+/// The tree builder's "special" elements: an end tag of an ordinary
+/// element cannot close an element across one of them.
+const SPECIAL: [&str; 83] = [
+    "address",
+    "applet",
+    "area",
+    "article",
+    "aside",
+    "base",
+    "basefont",
+    "bgsound",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "embed",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "iframe",
+    "img",
+    "input",
+    "isindex",
+    "li",
+    "link",
+    "listing",
+    "main",
+    "marquee",
+    "menu",
+    "meta",
+    "nav",
+    "noembed",
+    "noframes",
+    "noscript",
+    "object",
+    "ol",
+    "p",
+    "param",
+    "plaintext",
+    "pre",
+    "script",
+    "section",
+    "select",
+    "source",
+    "style",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "track",
+    "ul",
+    "wbr",
+    "xmp",
+    "search",
+];
+/// Elements that bound the (default) scope an end tag of a special element
+/// looks in: `</div>` cannot close a `<div>` outside the current table.
+const SCOPE: [&str; 9] = [
+    "applet", "caption", "html", "table", "td", "th", "marquee", "object", "template",
+];
 
-/// An upper estimate of how deep the tree builder will nest elements: start
-/// tags of elements that must be closed explicitly, minus end tags, at its
-/// highest point. Linear in the document size.
-///
-/// The HTML tree builder does work proportional to the depth of its open
-/// element stack for many tokens, so a document nested thousands of levels
-/// deep (never a real page: Stack Overflow pages stay below ~60) would take
-/// quadratic time. Callers refuse such input before building a DOM.
-pub(crate) fn max_nesting(doc: &str) -> usize {
+/// What the pre-scan of a document measured ([`shape`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// Estimated deepest nesting of the tree builder's open elements.
+    pub nesting: usize,
+    /// Estimated most formatting elements open (active) at once.
+    pub formatting: usize,
+    /// Most attributes on one tag (start or end tag).
+    pub attributes: usize,
+    /// Attributes on all `<html>` and `<body>` start tags together (the
+    /// parser merges later ones into the first, comparing with each).
+    pub root_attributes: usize,
+    /// Estimated steps the tree builder spends walking its stack of open
+    /// elements and its list of active formatting elements (scope checks,
+    /// end tags looking for their element, re-opening checks, the
+    /// "Noah's Ark" comparison of formatting elements of the same name).
+    pub work: u64,
+}
+
+/// Weight of one "Noah's Ark" comparison (the tree builder clones and sorts
+/// both elements' attributes) against one step of a stack walk.
+const NOAH_WEIGHT: u64 = 16;
+/// Weight of re-opening one formatting element (a new element with cloned
+/// attributes, inserted into the tree) against one step of a stack walk.
+const REOPEN_WEIGHT: u64 = 64;
+
+/// How the pre-scan treats an element name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Void or end-tag-optional: never counted.
+    Uncounted,
+    /// Raw text: its content is skipped up to its end tag.
+    RawText,
+    /// `<plaintext>`: the rest of the document is text.
+    Plaintext,
+    /// Everything else: pushed on the simulated stack.
+    Element,
+}
+
+/// An interned element name and where it is open in the simulated stack.
+#[derive(Debug)]
+struct NameInfo {
+    role: Role,
+    special: bool,
+    scope: bool,
+    /// Index in [`FORMATTING`].
+    formatting: Option<usize>,
+    /// `<html>` or `<body>`.
+    root: bool,
+    /// `<svg>` or `<math>`.
+    foreign_root: bool,
+    /// Stack positions where an element of this name is open (ascending).
+    open: Vec<usize>,
+}
+
+impl NameInfo {
+    fn new(name: &[u8]) -> NameInfo {
+        let s = std::str::from_utf8(name).unwrap_or("");
+        let role = if VOID.contains(&s) || OPTIONAL_END.contains(&s) {
+            Role::Uncounted
+        } else if RAW_TEXT.contains(&s) {
+            Role::RawText
+        } else if s == "plaintext" {
+            Role::Plaintext
+        } else {
+            Role::Element
+        };
+        NameInfo {
+            role,
+            special: SPECIAL.contains(&s),
+            scope: SCOPE.contains(&s),
+            formatting: FORMATTING.iter().position(|f| *f == s),
+            root: s == "html" || s == "body",
+            foreign_root: s == "svg" || s == "math",
+            open: Vec::new(),
+        }
+    }
+}
+
+/// A simulation of the tree builder's stack of open elements, cheap enough
+/// to be linear: every push and pop is O(1), and an end tag pops only when
+/// the parser would really close an element with it.
+#[derive(Default)]
+struct Sim {
+    ids: std::collections::HashMap<Vec<u8>, usize>,
+    names: Vec<NameInfo>,
+    /// Name ids of the open elements, outermost first.
+    stack: Vec<usize>,
+    /// Positions of open special elements (ascending).
+    specials: Vec<usize>,
+    /// Positions of open scope-bounding elements (ascending).
+    scopes: Vec<usize>,
+    /// Positions of open formatting elements (ascending).
+    formatting_open: Vec<usize>,
+    /// Active formatting elements per [`FORMATTING`] name.
+    formatting: [usize; FORMATTING.len()],
+    formatting_total: usize,
+    /// Interned ids of the [`FORMATTING`] names seen so far.
+    formatting_ids: [Option<usize>; FORMATTING.len()],
+    /// Stack length at which foreign content (`<svg>`, `<math>`) started.
+    foreign_floor: Option<usize>,
+    shape: Shape,
+}
+
+impl Sim {
+    fn intern(&mut self, lower: &[u8]) -> usize {
+        if let Some(&id) = self.ids.get(lower) {
+            return id;
+        }
+        let id = self.names.len();
+        let info = NameInfo::new(lower);
+        if let Some(f) = info.formatting {
+            self.formatting_ids[f] = Some(id);
+        }
+        self.names.push(info);
+        self.ids.insert(lower.to_vec(), id);
+        id
+    }
+
+    fn push(&mut self, id: usize) {
+        let pos = self.stack.len();
+        self.stack.push(id);
+        let info = &mut self.names[id];
+        info.open.push(pos);
+        if info.special {
+            self.specials.push(pos);
+        }
+        if info.scope {
+            self.scopes.push(pos);
+        }
+        if info.formatting.is_some() {
+            self.formatting_open.push(pos);
+        }
+        if info.foreign_root && self.foreign_floor.is_none() {
+            self.foreign_floor = Some(pos);
+        }
+        self.shape.nesting = self.shape.nesting.max(self.stack.len());
+    }
+
+    /// Pops elements until the stack has `len` entries.
+    fn pop_to(&mut self, len: usize) {
+        while self.stack.len() > len {
+            let Some(id) = self.stack.pop() else { break };
+            let info = &mut self.names[id];
+            info.open.pop();
+            if info.special {
+                self.specials.pop();
+            }
+            if info.scope {
+                self.scopes.pop();
+            }
+            if info.formatting.is_some() {
+                self.formatting_open.pop();
+            }
+        }
+        if self.foreign_floor.is_some_and(|f| self.stack.len() <= f) {
+            self.foreign_floor = None;
+        }
+    }
+
+    /// Closes the innermost open element named `id`, with what it encloses,
+    /// when the parser would: not across a special element for ordinary
+    /// names, not outside the current scope (table, object, …) for special
+    /// ones. In foreign content any open element of the name is closed.
+    fn close(&mut self, id: usize) {
+        let top = self.names[id].open.last().copied();
+        let foreign = self
+            .foreign_floor
+            .is_some_and(|f| top.is_some_and(|t| t >= f));
+        let barrier = if foreign {
+            None
+        } else if self.names[id].special {
+            self.scopes.last().copied()
+        } else {
+            self.specials.last().copied()
+        };
+        match top {
+            Some(top) if barrier.is_none_or(|b| b <= top) => {
+                self.walk_to(Some(top));
+                self.pop_to(top);
+            }
+            // The parser walks down to the barrier and gives up.
+            _ => self.walk_to(barrier),
+        }
+    }
+
+    /// Counts a walk from the top of the stack down to position `to`
+    /// (exclusive; `None`: the whole stack).
+    fn walk_to(&mut self, to: Option<usize>) {
+        let from = to.map_or(0, |t| t + 1);
+        self.shape.work += self.stack.len().saturating_sub(from) as u64;
+    }
+
+    /// Counts a scope check: a walk down to the innermost scope boundary.
+    fn scope_walk(&mut self) {
+        self.walk_to(self.scopes.last().copied());
+    }
+
+    /// Before most tokens the parser re-opens the active formatting
+    /// elements that an enclosing element's end tag closed (`<div><b></div>x`
+    /// re-opens the `<b>`), after a walk down to the innermost open one.
+    fn reopen_check(&mut self) {
+        if self.formatting_total == 0 {
+            return;
+        }
+        if self.formatting_open.len() < self.formatting_total {
+            for f in 0..FORMATTING.len() {
+                let Some(id) = self.formatting_ids[f] else {
+                    continue;
+                };
+                let missing = self.formatting[f].saturating_sub(self.names[id].open.len());
+                for _ in 0..missing {
+                    self.push(id);
+                }
+                self.shape.work += REOPEN_WEIGHT * missing as u64;
+            }
+        }
+        if let Some(&f) = self.formatting_open.last() {
+            self.shape.work += (self.stack.len() - f) as u64;
+        }
+    }
+
+    fn start_formatting(&mut self, f: usize) {
+        // Compared with every active element of the same name.
+        self.shape.work += NOAH_WEIGHT * self.formatting[f] as u64;
+        self.formatting[f] += 1;
+        self.formatting_total += 1;
+        self.shape.formatting = self.shape.formatting.max(self.formatting_total);
+    }
+
+    fn end_formatting(&mut self, f: usize) {
+        if self.formatting[f] > 0 {
+            self.formatting[f] -= 1;
+            self.formatting_total -= 1;
+        }
+    }
+}
+
+/// HTML whitespace between attributes.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
+/// Reads a tag's attributes from `i` (just past its name) the way the
+/// tokenizer does. Returns the position of the closing `>` (the document
+/// length when there is none), the number of attributes, and whether the
+/// tag ends in `/>`.
+fn scan_attributes(doc: &str, mut i: usize) -> (usize, usize, bool) {
     let b = doc.as_bytes();
+    let mut count = 0;
+    loop {
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        let Some(&c) = b.get(i) else {
+            return (b.len(), count, false);
+        };
+        match c {
+            b'>' => return (i, count, false),
+            b'/' => {
+                if b.get(i + 1) == Some(&b'>') {
+                    return (i + 1, count, true);
+                }
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        // An attribute name (its first character may be `=`).
+        i += 1;
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        count += 1;
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            continue;
+        }
+        i += 1;
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                i = find_byte(doc, q as char, i + 1).map_or(b.len(), |e| e + 1);
+            }
+            _ => {
+                while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// End of the comment whose `<!--` starts at `lt`: past `-->` or `--!>`
+/// (or the `>` of `<!-->` / `<!--->`), else the document's end.
+fn comment_end(doc: &str, lt: usize) -> usize {
+    let b = doc.as_bytes();
+    let body = lt + 4;
+    match (b.get(body), b.get(body + 1)) {
+        (Some(b'>'), _) => return body + 1,
+        (Some(b'-'), Some(b'>')) => return body + 2,
+        _ => {}
+    }
+    let mut k = body;
+    while let Some(d) = find_from(doc, "--", k) {
+        match (b.get(d + 2), b.get(d + 3)) {
+            (Some(b'>'), _) => return d + 3,
+            (Some(b'!'), Some(b'>')) => return d + 4,
+            _ => k = d + 1,
+        }
+    }
+    b.len()
+}
+
+/// Measures the document's shape in one linear pass, before any DOM is
+/// built: an estimate of how deep the tree builder will nest elements and
+/// how many formatting elements it will keep active, and the attribute
+/// counts the tokenizer will meet.
+///
+/// The tree builder does work proportional to the depth of its open element
+/// stack (and its list of active formatting elements) for many tokens, and
+/// the tokenizer compares each attribute with the earlier ones of its tag,
+/// so a document nested thousands of levels deep or with thousands of
+/// attributes on a tag (never a real page: Stack Overflow pages stay below
+/// ~60 levels) would take quadratic time. Callers refuse such input before
+/// building a DOM.
+///
+/// The nesting estimate simulates the stack: start tags of elements that
+/// must be closed explicitly push; an end tag pops only when an element of
+/// its name is open and the parser could reach it (not across a special
+/// element such as `<div>` for an ordinary name like `</span>`, not outside
+/// a table for a special name), so stray end tags (`<span></x>`) lower
+/// nothing. Void, end-tag-optional and raw-text elements are not counted.
+///
+/// The scan stops early once the work estimate passes `max_work` (the
+/// caller refuses the document then).
+pub(crate) fn shape(doc: &str, max_work: u64) -> Shape {
+    let b = doc.as_bytes();
+    let mut sim = Sim::default();
+    let mut lower: Vec<u8> = Vec::new();
     let mut i = 0;
-    let mut depth: usize = 0;
-    let mut max = 0;
-    // Inside <svg>/<math> (foreign content) `/>` closes an element; in HTML
-    // it does not. The depth at which foreign content started:
-    let mut foreign_floor: Option<usize> = None;
-    while let Some(off) = doc.get(i..).and_then(|r| r.find('<')) {
-        i += off + 1;
+    while let Some(lt) = find_byte(doc, '<', i) {
+        if sim.shape.work > max_work {
+            break;
+        }
+        if lt > i {
+            // Text: the parser checks whether to re-open formatting elements.
+            sim.reopen_check();
+        }
+        i = lt + 1;
         if b[i..].starts_with(b"!--") {
-            i = find_from(doc, "-->", i).map_or(b.len(), |e| e + 3);
+            i = comment_end(doc, lt);
             continue;
         }
         let closing = b.get(i) == Some(&b'/');
-        let name_start = if closing { i + 1 } else { i };
-        let name_len = b[name_start..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
-            .count();
-        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+        let name_start = i + usize::from(closing);
+        if !b.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            // Text, or a bogus comment / doctype read as text: its content
+            // may look like tags, which can only raise the estimates.
             continue;
         }
-        // Lower-cased name in a small buffer (longer names are in no list).
-        let mut buf = [0u8; 16];
-        let raw = &b[name_start..name_start + name_len];
-        let short = raw.len() <= buf.len();
-        if short {
-            for (d, s) in buf.iter_mut().zip(raw) {
-                *d = s.to_ascii_lowercase();
-            }
+        let mut name_end = name_start;
+        while name_end < b.len() && !is_space(b[name_end]) && !matches!(b[name_end], b'/' | b'>') {
+            name_end += 1;
         }
-        let name = if short {
-            std::str::from_utf8(&buf[..raw.len()]).unwrap_or("")
-        } else {
-            ""
-        };
-        // End of the tag. A `>` inside a quoted attribute value ends it
-        // early; what follows is then read as text or more tags, which can
-        // only raise the estimate.
-        let j = find_byte(doc, '>', name_start + name_len).unwrap_or(b.len());
-        let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
-        i = (j + 1).min(b.len());
-        if VOID.contains(&name) || OPTIONAL_END.contains(&name) {
-            continue;
+        let (gt, attributes, self_closing) = scan_attributes(doc, name_end);
+        i = (gt + 1).min(b.len());
+        sim.shape.attributes = sim.shape.attributes.max(attributes);
+
+        lower.clear();
+        lower.extend(b[name_start..name_end].iter().map(u8::to_ascii_lowercase));
+        let id = sim.intern(&lower);
+        let info = &sim.names[id];
+        let (role, formatting) = (info.role, info.formatting);
+        if !closing && info.root {
+            sim.shape.root_attributes += attributes;
         }
         if closing {
-            depth = depth.saturating_sub(1);
-            if foreign_floor.is_some_and(|f| depth <= f) {
-                foreign_floor = None;
+            if let Some(f) = formatting {
+                sim.end_formatting(f);
+            }
+            if role == Role::Uncounted {
+                sim.scope_walk();
+            } else {
+                sim.close(id);
             }
             continue;
         }
-        if RAW_TEXT.contains(&name) {
-            // Raw text ends at the first matching end tag (any case).
-            let mut k = i;
-            i = b.len();
-            while let Some(e) = find_tag(doc, "</", k) {
-                let candidate = &b[e + 2..(e + 2 + name.len()).min(b.len())];
-                if candidate.eq_ignore_ascii_case(name.as_bytes()) {
-                    i = e;
-                    break;
+        if sim.names[id].special {
+            // Most special start tags first check a scope (`<p>` in button
+            // scope, `<li>` in list item scope, …).
+            sim.scope_walk();
+        } else {
+            // Ordinary start tags re-open formatting elements, like text.
+            sim.reopen_check();
+        }
+        match role {
+            Role::Uncounted => continue,
+            Role::Plaintext => break,
+            Role::RawText => {
+                // Raw text ends at the first matching end tag (any case).
+                let mut k = i;
+                i = b.len();
+                while let Some(e) = find_tag(doc, "</", k) {
+                    let candidate = &b[e + 2..(e + 2 + lower.len()).min(b.len())];
+                    if candidate.eq_ignore_ascii_case(&lower) {
+                        i = e;
+                        break;
+                    }
+                    k = e + 2;
                 }
-                k = e + 2;
+                continue;
             }
+            Role::Element => {}
+        }
+        let foreign_root = sim.names[id].foreign_root;
+        if self_closing && (foreign_root || sim.foreign_floor.is_some()) {
             continue;
         }
-        let foreign_root = name == "svg" || name == "math";
-        if self_closing && (foreign_root || foreign_floor.is_some()) {
-            continue;
+        if let Some(f) = formatting {
+            if f == 0 && sim.formatting[0] == 0 {
+                // `<a>` looks for an active `<a>` through the whole list.
+                sim.shape.work += sim.formatting_total as u64;
+            }
+            if f == 0 && !sim.names[id].open.is_empty() {
+                // `<a>` inside an open `<a>` closes the outer one first.
+                for _ in 0..sim.formatting[0] {
+                    sim.end_formatting(0);
+                }
+                sim.close(id);
+            }
+            sim.start_formatting(f);
         }
-        if foreign_root && foreign_floor.is_none() {
-            foreign_floor = Some(depth);
-        }
-        depth += 1;
-        max = max.max(depth);
+        sim.push(id);
     }
-    max
+    sim.shape
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shape_of(doc: &str) -> Shape {
+        shape(doc, u64::MAX)
+    }
+
+    fn max_nesting(doc: &str) -> usize {
+        shape_of(doc).nesting
+    }
 
     #[test]
     fn nesting_estimate() {
@@ -438,6 +900,60 @@ mod tests {
         assert_eq!(max_nesting(&"<svg><path/></svg><path/>".repeat(300)), 300);
         assert_eq!(max_nesting("<!-- <div><div> --><a title=\"x>y\">z</a>"), 1);
         assert_eq!(max_nesting("<a title=\"<div>\">z</a>"), 1);
+        assert_eq!(max_nesting("<!-- a --!><div><!--><div><!---><div>"), 3);
+    }
+
+    #[test]
+    fn stray_end_tags_lower_nothing() {
+        // The issue's page: `</x>` closes nothing, so every `<span>` stays open.
+        assert_eq!(max_nesting(&"<span></x>".repeat(3000)), 3000);
+        assert_eq!(max_nesting(&"<span></span>".repeat(3000)), 1);
+        assert_eq!(max_nesting(&"<div></DIV >".repeat(3000)), 1);
+        // `</span>` cannot close a span across a div; `</div>` cannot close
+        // a div outside a table.
+        assert_eq!(max_nesting(&"<span><div></span>".repeat(500)), 1000);
+        assert_eq!(max_nesting(&"<div><table></div>".repeat(500)), 1000);
+        // `</b>` across a block is the adoption agency: the depth stays.
+        assert_eq!(max_nesting("<div><b><div></b></div></div>"), 3);
+        // Closing an outer element closes what it encloses.
+        assert_eq!(max_nesting("<div><span><span></div><div></div>"), 3);
+    }
+
+    #[test]
+    fn work_estimate_grows_with_walks() {
+        let cheap = shape_of(&"<div><span>x</span></div>".repeat(1000)).work;
+        assert!(cheap < 10_000, "{cheap}");
+        // 1,000 open spans: every stray end tag walks them all.
+        let doc = format!("{}{}", "<span>".repeat(1000), "</x>".repeat(1000));
+        assert!(shape_of(&doc).work >= 1_000_000);
+        // So does every block start tag's scope check.
+        let doc = format!("{}{}", "<span>".repeat(1000), "<div></div>".repeat(1000));
+        assert!(shape_of(&doc).work >= 1_000_000);
+        // 1,000 active <b>s: every new <b> is compared with all of them.
+        let open: String = (0..1000).map(|i| format!("<b id={i}>")).collect();
+        let doc = format!("{open}{}", "<b>x</b>".repeat(1000));
+        assert!(shape_of(&doc).work >= NOAH_WEIGHT * 1_000_000);
+        // 1,000 <b>s closed by the </div> around them are re-opened by
+        // every later text.
+        let doc = format!("<div>{open}</div>{}", "<div>x</div>".repeat(1000));
+        let s = shape_of(&doc);
+        assert!(s.work >= REOPEN_WEIGHT * 1_000_000, "{s:?}");
+        assert_eq!(s.nesting, 1001);
+        // The scan stops once over the limit.
+        assert!(shape(&doc, 1000).work < 1_000_000);
+    }
+
+    #[test]
+    fn formatting_and_attribute_counts() {
+        let s = shape_of(&"<b><i>x</i>".repeat(100));
+        assert_eq!((s.formatting, s.nesting), (101, 101));
+        // Each `<a>` closes the one before it.
+        assert_eq!(shape_of(&"<a href=x>y".repeat(100)).formatting, 1);
+        assert_eq!(shape_of("<b>x</b><b>y</b>").formatting, 1);
+        let s = shape_of("<p a b=1 c='>' d=\"x y\" e = f/><p x>");
+        assert_eq!((s.attributes, s.root_attributes), (5, 0));
+        let s = shape_of("<html lang=en><body class=a id=b><body x>");
+        assert_eq!((s.attributes, s.root_attributes), (2, 4));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use sofleet_extract::{ExtractError, Page, parse_page, parse_page_bytes};
+use sofleet_extract::{Excess, ExtractError, Page, parse_page, parse_page_bytes};
 
 /// Small and medium fixtures (the debug profile parses them quickly).
 const FIXTURES: [&str; 8] = [
@@ -194,8 +194,15 @@ fn deep_nesting_is_refused_before_parsing() {
     for opener in ["<div>", "<span>", "<b data-x=\"1\">", "<div/>"] {
         let doc = question_shell(&format!("{}deep", opener.repeat(20_000)), "");
         match parse_page(&doc) {
-            Err(e @ ExtractError::NotAPage { .. }) => {
-                assert!(e.to_string().contains("nests"), "{e}")
+            Err(
+                e @ ExtractError::TooComplex {
+                    excess: Excess::Nesting,
+                    ..
+                },
+            ) => {
+                assert!(e.to_string().contains("nests"), "{e}");
+                assert_eq!(e.kind(), "too_complex");
+                assert!(!e.is_retryable());
             }
             other => panic!(
                 "{opener}: expected a refusal, got {:?}",

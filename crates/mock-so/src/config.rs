@@ -45,18 +45,43 @@ pub struct RateLimit {
 /// URL fail its first attempt. Use
 /// [`MockSite::fails_first_attempt`](crate::MockSite::fails_first_attempt) to
 /// know which URLs are faulty.
+///
+/// The site remembers which faulty URLs already failed as 8-byte hashes, at
+/// most [`MAX_REMEMBERED_FAULTS`] of them; when that many are remembered the
+/// memory is cleared, and those URLs fail their next attempt once more (so
+/// unbounded traffic over unbounded URLs runs in bounded memory).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Faults {
     /// Roughly one URL in this many fails its first attempt (must be >= 1).
     pub every_nth: u32,
 }
 
+/// Most faulty URLs [`Faults`] remembers as "already failed once".
+pub const MAX_REMEMBERED_FAULTS: usize = 1 << 20;
+
+/// Longest delay any duration setting may ask for (`latency`, `slow_body`,
+/// `captcha_cooldown`, [`RateLimit::retry_after`]): 10 minutes.
+pub const MAX_DELAY: Duration = Duration::from_secs(600);
+
+/// Largest robots.txt the site serves (`robots_txt`, `robots_txt_bytes`): 16 MiB.
+pub const MAX_ROBOTS_TXT_BYTES: usize = 16 << 20;
+
+/// Longest header text a setting may give (`redirects` locations,
+/// `retry_after_header`, `crawl_delay`): 8 KiB.
+pub const MAX_HEADER_TEXT_BYTES: usize = 8 << 10;
+
 /// How the mock site behaves.
 ///
 /// Default: 3 tags (`python`, `dask`, `pandas`), 10 listing pages per tag and
 /// sort, 500 questions per tag (so 10 pages of 50 exist), no latency, no
-/// faults, a permissive robots.txt, content derived deterministically from
-/// `seed`.
+/// faults, a permissive robots.txt, no request recording, content derived
+/// deterministically from `seed`.
+///
+/// Question-page faults apply in this order, after the captcha and the rate
+/// limit: `always_429`, `redirects`, the first attempt of a `server_errors`
+/// URL, `not_found`, `truncated`; `slow_body` delays whatever answered 200.
+/// An id may be in `redirects` or `always_429` only if it is in no other
+/// per-id list.
 ///
 /// ```
 /// use sofleet_mock_so::{MockSiteConfig, RateLimit};
@@ -69,6 +94,17 @@ pub struct Faults {
 ///     ..MockSiteConfig::default()
 /// };
 /// assert!(config.validate().is_ok());
+///
+/// // A hostile site: an off-site redirect, a 429 whose Retry-After is no
+/// // number, and a robots.txt asking for an absurd Crawl-delay.
+/// let hostile = MockSiteConfig {
+///     redirects: vec![(67_000_001, "http://127.0.0.2:9/questions/67000001/x".into())],
+///     always_429: vec![67_000_002],
+///     retry_after_header: Some("soon".into()),
+///     crawl_delay: Some("1e30".into()),
+///     ..MockSiteConfig::default()
+/// };
+/// assert!(hostile.validate().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct MockSiteConfig {
@@ -102,8 +138,35 @@ pub struct MockSiteConfig {
     /// Question ids that answer 404 with a real-looking "Page not found" page.
     pub not_found: Vec<u64>,
     /// robots.txt body; `None` serves a permissive default
-    /// ([`DEFAULT_ROBOTS_TXT`](crate::DEFAULT_ROBOTS_TXT)).
+    /// ([`DEFAULT_ROBOTS_TXT`](crate::DEFAULT_ROBOTS_TXT)). At most one of
+    /// `robots_txt`, `robots_txt_bytes` and `crawl_delay` may be set.
     pub robots_txt: Option<String>,
+    /// robots.txt as raw bytes, served verbatim (need not be UTF-8: a BOM,
+    /// Latin-1, binary garbage), at most [`MAX_ROBOTS_TXT_BYTES`].
+    pub robots_txt_bytes: Option<Vec<u8>>,
+    /// Serve `User-agent: *\nCrawl-delay: VALUE\n` followed by the default
+    /// rules (the value verbatim: `2.5`, `-5`, `1e30`, `soon`). No control
+    /// characters (a newline would add lines; use `robots_txt` for that).
+    pub crawl_delay: Option<String>,
+    /// Question ids whose page answers `301 Moved Permanently` with this
+    /// `Location`, sent verbatim: absolute (an off-site
+    /// `http://127.0.0.2:PORT/questions/ID/x`) or a relative on-site path
+    /// (`/questions/ID2/y`). Not empty, no control characters.
+    pub redirects: Vec<(u64, String)>,
+    /// Raw `Retry-After` header text sent with every 429 (the rate
+    /// limiter's and `always_429`'s) instead of the computed whole seconds:
+    /// `1e30`, `-5`, `Wed, 21 Oct 2015 07:28:00 GMT`, `soon`, even empty.
+    /// The rate limiter still blocks for [`RateLimit::retry_after`]. No
+    /// control characters.
+    pub retry_after_header: Option<String>,
+    /// Question ids whose page always answers 429, with
+    /// `retry_after_header` as `Retry-After` (`1` when that is `None`), with
+    /// no rate limit needed.
+    pub always_429: Vec<u64>,
+    /// Keep a log of every request for [`MockSite::requests`](crate::MockSite::requests)
+    /// (tests). Off by default: the log grows with every request, and the
+    /// site otherwise serves unbounded traffic in flat memory.
+    pub record_requests: bool,
     /// Questions generated per configured tag; `None` means
     /// `pages_per_tag * 50`. The site holds `tags.len() * questions_per_tag`
     /// distinct questions (at most [`MAX_QUESTIONS`](crate::MAX_QUESTIONS)).
@@ -129,6 +192,12 @@ impl Default for MockSiteConfig {
             slow_body: None,
             not_found: Vec::new(),
             robots_txt: None,
+            robots_txt_bytes: None,
+            crawl_delay: None,
+            redirects: Vec::new(),
+            retry_after_header: None,
+            always_429: Vec::new(),
+            record_requests: false,
             questions_per_tag: None,
             port: None,
         }
@@ -227,6 +296,123 @@ impl MockSiteConfig {
                 "every_nth must be at least 1 (use None for no faults)".into(),
             ));
         }
+        let too_long = |d: Duration| {
+            format!(
+                "{d:?} is longer than the {MAX_DELAY:?} (10 minutes) allowed; give a shorter duration"
+            )
+        };
+        match self.latency {
+            Latency::Fixed(d) | Latency::Random { max: d, .. } if d > MAX_DELAY => {
+                return Err(bad("latency", too_long(d)));
+            }
+            _ => {}
+        }
+        if let Some(d) = self.slow_body
+            && d > MAX_DELAY
+        {
+            return Err(bad("slow_body", too_long(d)));
+        }
+        if self.captcha_cooldown > MAX_DELAY {
+            return Err(bad("captcha_cooldown", too_long(self.captcha_cooldown)));
+        }
+        if let Some(limit) = self.rate_limit
+            && limit.retry_after > MAX_DELAY
+        {
+            return Err(bad("rate_limit", too_long(limit.retry_after)));
+        }
+        let robots_sources = [
+            self.robots_txt.is_some(),
+            self.robots_txt_bytes.is_some(),
+            self.crawl_delay.is_some(),
+        ];
+        if robots_sources.iter().filter(|&&set| set).count() > 1 {
+            return Err(bad(
+                "robots_txt",
+                "set at most one of robots_txt, robots_txt_bytes and crawl_delay".into(),
+            ));
+        }
+        let robots_len = self
+            .robots_txt
+            .as_ref()
+            .map(String::len)
+            .or(self.robots_txt_bytes.as_ref().map(Vec::len));
+        if let Some(len) = robots_len
+            && len > MAX_ROBOTS_TXT_BYTES
+        {
+            let field = if self.robots_txt.is_some() {
+                "robots_txt"
+            } else {
+                "robots_txt_bytes"
+            };
+            return Err(bad(
+                field,
+                format!("{len} bytes is more than the {MAX_ROBOTS_TXT_BYTES} (16 MiB) allowed"),
+            ));
+        }
+        if let Some(value) = &self.crawl_delay {
+            check_header_text(value, true).map_err(|p| bad("crawl_delay", p))?;
+        }
+        if let Some(value) = &self.retry_after_header {
+            check_header_text(value, true).map_err(|p| bad("retry_after_header", p))?;
+        }
+        let mut redirected = std::collections::HashSet::new();
+        for (id, location) in &self.redirects {
+            check_header_text(location, false)
+                .map_err(|p| bad("redirects", format!("location of question {id}: {p}")))?;
+            if !redirected.insert(*id) {
+                return Err(bad(
+                    "redirects",
+                    format!("question {id} is redirected twice; give each id one location"),
+                ));
+            }
+        }
+        for &id in &self.always_429 {
+            if redirected.contains(&id) {
+                return Err(bad(
+                    "always_429",
+                    format!("question {id} is also in redirects; give each id one fault"),
+                ));
+            }
+        }
+        for (field, ids) in [
+            ("not_found", &self.not_found),
+            ("truncated", &self.truncated),
+        ] {
+            for id in ids {
+                let clash = if self.always_429.contains(id) {
+                    "always_429"
+                } else if redirected.contains(id) {
+                    "redirects"
+                } else {
+                    continue;
+                };
+                return Err(bad(
+                    clash,
+                    format!("question {id} is also in {field}; give each id one fault"),
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// A header value (or robots.txt line) given as text: at most
+/// [`MAX_HEADER_TEXT_BYTES`], no control characters except tab, and not
+/// empty unless `may_be_empty`.
+fn check_header_text(value: &str, may_be_empty: bool) -> Result<(), String> {
+    if value.is_empty() && !may_be_empty {
+        return Err("is empty; give a value".into());
+    }
+    if value.len() > MAX_HEADER_TEXT_BYTES {
+        return Err(format!(
+            "is {} bytes long; at most {MAX_HEADER_TEXT_BYTES} are allowed",
+            value.len()
+        ));
+    }
+    if let Some(c) = value.chars().find(|&c| c.is_control() && c != '\t') {
+        return Err(format!(
+            "{value:?} contains the control character {c:?}; header text cannot carry it"
+        ));
+    }
+    Ok(())
 }

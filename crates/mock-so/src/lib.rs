@@ -1,11 +1,12 @@
-//! A mock Stack Overflow site on wiremock, for tests, the offline demo and
-//! benchmarks.
+//! A mock Stack Overflow site on a small hyper server, for tests, the offline
+//! demo, benchmarks and `sofleet mock-site`.
 //!
 //! [`MockSite::start`] generates a site deterministically from
 //! [`MockSiteConfig::seed`] (questions, answers, users, listing orders; see
 //! [`SiteContent`]) and serves it from memory on `127.0.0.1` (random port):
 //!
-//! - `/robots.txt` ([`DEFAULT_ROBOTS_TXT`] unless configured);
+//! - `/robots.txt` ([`DEFAULT_ROBOTS_TXT`] unless configured: text, raw
+//!   bytes, or a `Crawl-delay` value via [`robots_txt_with_crawl_delay`]);
 //! - `/questions/tagged/{tag}?tab={votes|newest|active|frequent}&page=N&pagesize={15|30|50}`
 //!   (`sort=` accepted too; `pagesize` defaults to 15, values above 50 mean
 //!   50; pages past the last answer 404);
@@ -26,12 +27,23 @@
 //! Behaviours (all off by default) are switched in [`MockSiteConfig`]:
 //! latency, per-client rate limit (429 + `Retry-After`), captcha redirect
 //! after a burst, intermittent 500/503 that recover on retry, truncated
-//! bodies, slow bodies and 404 ids. Clients are told apart by the
-//! [`CLIENT_HEADER`] request header. `/robots.txt` and `/nocaptcha` are
-//! exempt from the rate limit, the captcha and the faults (latency applies
-//! to every response). To key clients by their source address instead (a
-//! worker bound to 127.0.0.2 and one bound to 127.0.0.3 are two clients),
-//! crawl through a [`PeerTaggingProxy`] in front of the site.
+//! bodies, slow bodies, 404 ids, and a hostile web: 301 redirects (on-site
+//! or off-site), raw `Retry-After` text (`1e30`, `-5`, an HTTP date,
+//! `soon`), question pages that always answer 429, and any robots.txt bytes
+//! or `Crawl-delay` value. Clients are told apart by the [`CLIENT_HEADER`]
+//! request header. `/robots.txt` and `/nocaptcha` are exempt from the rate
+//! limit, the captcha and the faults (latency applies to every response). To
+//! key clients by their source address instead (a worker bound to 127.0.0.2
+//! and one bound to 127.0.0.3 are two clients), crawl through a
+//! [`PeerTaggingProxy`] in front of the site.
+//!
+//! The site serves unbounded traffic in flat memory: requests are recorded
+//! only with [`MockSiteConfig::record_requests`] (tests that read
+//! [`MockSite::requests`] opt in; without it that accessor panics rather
+//! than return an empty log), per-client rate-limit and captcha state is
+//! dropped once it has expired, and the `server_errors` memory is capped
+//! ([`MAX_REMEMBERED_FAULTS`]). [`MockSite::request_count`] is a plain
+//! counter and always works.
 
 mod config;
 mod content;
@@ -42,11 +54,16 @@ mod rng;
 mod server;
 mod text;
 
-pub use config::{Faults, Latency, MAX_QUESTIONS, MockSiteConfig, RateLimit};
+pub use config::{
+    Faults, Latency, MAX_DELAY, MAX_HEADER_TEXT_BYTES, MAX_QUESTIONS, MAX_REMEMBERED_FAULTS,
+    MAX_ROBOTS_TXT_BYTES, MockSiteConfig, RateLimit,
+};
 pub use content::{Examples, SITE_HOST, SiteContent, Sort, normalize_pagesize};
 pub use error::MockSiteError;
 pub use peer_proxy::PeerTaggingProxy;
-pub use server::{CLIENT_HEADER, DEFAULT_ROBOTS_TXT, MockSite, RecordedRequest};
+pub use server::{
+    CLIENT_HEADER, DEFAULT_ROBOTS_TXT, MockSite, RecordedRequest, robots_txt_with_crawl_delay,
+};
 pub use text::{encode_tag, slugify};
 
 /// `title_status_suffix` the extractor reports for `[duplicate]` titles.

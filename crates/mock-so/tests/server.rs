@@ -1,5 +1,5 @@
-//! The mock site over real HTTP (wiremock on 127.0.0.1, reqwest client):
-//! routes, pagination bounds and every behaviour switch.
+//! The mock site over real HTTP (127.0.0.1, reqwest client): routes,
+//! pagination bounds and every behaviour switch.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -281,6 +281,7 @@ async fn rate_limit_answers_429_with_retry_after_per_client() {
             requests_per_second: 3,
             retry_after: Duration::from_millis(1500),
         }),
+        record_requests: true,
         ..small(20)
     };
     let site = MockSite::start(config).await;
@@ -334,6 +335,7 @@ async fn requests_without_client_header_share_one_budget() {
             requests_per_second: 2,
             retry_after: Duration::from_secs(1),
         }),
+        record_requests: true,
         ..small(10)
     };
     let site = MockSite::start(config).await;
@@ -560,6 +562,7 @@ async fn custom_robots_txt_and_method_check() {
     let robots = "User-agent: *\nDisallow: /questions/tagged/\n".to_string();
     let site = MockSite::start(MockSiteConfig {
         robots_txt: Some(robots.clone()),
+        record_requests: true,
         ..small(5)
     })
     .await;
@@ -767,6 +770,7 @@ async fn peer_tagging_proxy_keys_clients_by_source_address() {
             requests_per_second: 2,
             retry_after: Duration::from_secs(1),
         }),
+        record_requests: true,
         ..small(10)
     };
     let site = MockSite::start(config).await;

@@ -86,6 +86,12 @@ pub enum FailureKind {
     DisallowedByRobots,
     /// The link points to another host than the one crawled.
     OffHost,
+    /// The server redirected to a host the crawl may not fetch from (the message names the
+    /// target).
+    OffSiteRedirect,
+    /// The site asked for a pause (`Retry-After`, robots.txt `Crawl-delay`) longer than the
+    /// crawl's `max_pause`: the host's remaining pages are not fetched in this run.
+    PauseTooLong,
     /// The run was stopped before the page was fetched.
     Cancelled,
     /// Anything else (the message says what).
@@ -108,6 +114,8 @@ impl FailureKind {
             FailureKind::Parse => "parse",
             FailureKind::DisallowedByRobots => "disallowed_by_robots",
             FailureKind::OffHost => "off_host",
+            FailureKind::OffSiteRedirect => "off_site_redirect",
+            FailureKind::PauseTooLong => "pause_too_long",
             FailureKind::Cancelled => "cancelled",
             FailureKind::Other => "other",
         }

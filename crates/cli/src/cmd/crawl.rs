@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::anyhow;
 use sofleet_crawl::{
-    CrawlConfig, CrawlEvent, CrawlPlan, CrawlResume, CrawlSummary, ListingResult, StopFlag,
-    crawl_resume,
+    CrawlConfig, CrawlError, CrawlEvent, CrawlPlan, CrawlResume, CrawlSummary, ListingResult,
+    StopFlag, crawl_resume,
 };
 use sofleet_records::{FailureKind, Stage};
 use sofleet_store::{Dataset, Finalised, Journal, StoreError};
@@ -26,6 +26,19 @@ fn now_ms() -> i64 {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The command-line flags a configuration error comes from.
+pub(crate) fn flags_of(e: &CrawlError) -> &'static str {
+    match e {
+        CrawlError::InvalidConfig { field, .. } => match *field {
+            "requests_per_second" => "--rate and --max-pause",
+            "max_pause_ms" | "captcha_pause_ms" | "retry.max_backoff_ms" => "--max-pause",
+            "redirect_hosts" => "--allow-redirect-host",
+            _ => "--base-url",
+        },
+        _ => "--base-url",
+    }
 }
 
 fn store_failure(e: StoreError) -> Failure {
@@ -63,15 +76,25 @@ pub fn run(args: CrawlArgs) -> CmdResult {
         listing_cache_ttl_ms: millis(args.cache_ttl),
         // A question due for a refresh must not come back from the cache.
         question_cache_ttl_ms: millis(args.question_cache_ttl).min(refresh.unwrap_or(u64::MAX)),
-        retry: sofleet_crawl::RetryConfig {
-            max_attempts: args.retries + 1,
-            ..sofleet_crawl::RetryConfig::default()
+        // Our own pauses stay within --max-pause too.
+        retry: {
+            let default = sofleet_crawl::RetryConfig::default();
+            sofleet_crawl::RetryConfig {
+                max_attempts: args.retries + 1,
+                initial_backoff_ms: default.initial_backoff_ms.min(millis(args.max_pause)),
+                max_backoff_ms: default.max_backoff_ms.min(millis(args.max_pause)),
+            }
         },
+        captcha_pause_ms: CrawlConfig::default()
+            .captcha_pause_ms
+            .min(millis(args.max_pause)),
+        max_pause_ms: millis(args.max_pause),
+        redirect_hosts: args.redirect_hosts.clone(),
         ..CrawlConfig::default()
     };
     config
         .validate()
-        .map_err(|e| Failure::Usage(format!("{e} (from --base-url `{}`)", args.base_url)))?;
+        .map_err(|e| Failure::Usage(format!("{e} (from {})", flags_of(&e))))?;
     let plan = CrawlPlan {
         tags: args.tags.clone(),
         sort: args.sort.as_str().to_owned(),

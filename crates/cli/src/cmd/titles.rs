@@ -24,7 +24,7 @@ pub fn run(args: TitlesArgs) -> CmdResult {
     };
     config
         .validate()
-        .map_err(|e| Failure::Usage(format!("{e} (from --base-url `{}`)", args.base_url)))?;
+        .map_err(|e| Failure::Usage(format!("{e} (from {})", super::crawl::flags_of(&e))))?;
     let rt = runtime()?;
     let (serial, serial_time) = rt
         .block_on(timed(fetch_titles(None, &config, args.pages.clone())))
