@@ -33,6 +33,26 @@ async fn run(what: &str, mut cmd: Command) -> Output {
     out
 }
 
+/// `sofleet crawl` of the `dask` listing `pages` of `site` into `out`, at 100 requests/s.
+fn crawl(site: &MockSite, pages: &str, out: &Path) -> Command {
+    let mut cmd = sofleet();
+    cmd.args(["crawl", "--tag", "dask", "--pages", pages, "--no-progress"])
+        .args(["--base-url", &site.base_url(), "--rate", "100/s"])
+        .arg("--out")
+        .arg(out);
+    cmd
+}
+
+/// The question ids of the default `dask` site's first listing page (15 per page).
+async fn first_listing() -> Vec<u64> {
+    let probe = MockSite::start(MockSiteConfig {
+        tags: vec!["dask".into()],
+        ..MockSiteConfig::default()
+    })
+    .await;
+    probe.expected_listing("dask", "votes", 1, 15)
+}
+
 /// The failure rows of a `.jsonl` output, as JSON values.
 fn failures(out: &Path) -> Vec<serde_json::Value> {
     let path = out.with_file_name(format!(
@@ -100,12 +120,7 @@ async fn a_crawl_delay_of_an_hour_ends_the_crawl_with_reasons_not_a_silent_wait(
     .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
-    let mut cmd = sofleet();
-    cmd.args(["crawl", "--tag", "dask", "--pages", "1-3", "--no-progress"])
-        .args(["--base-url", &site.base_url(), "--rate", "100/s"])
-        .arg("--out")
-        .arg(&out);
-    let output = run("Crawl-delay: 3600", cmd).await;
+    let output = run("Crawl-delay: 3600", crawl(&site, "1-3", &out)).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -131,14 +146,8 @@ async fn a_crawl_delay_of_an_hour_ends_the_crawl_with_reasons_not_a_silent_wait(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_of_1e30_stops_the_host_and_the_rest_are_rows_saying_why() {
-    let probe = MockSite::start(MockSiteConfig {
-        tags: vec!["dask".into()],
-        ..MockSiteConfig::default()
-    })
-    .await;
-    let ids = probe.expected_listing("dask", "votes", 1, 15);
+    let ids = first_listing().await;
     let (throttled, off_site) = (ids[3], ids[5]);
-    drop(probe);
     let site = MockSite::start(MockSiteConfig {
         tags: vec!["dask".into()],
         always_429: vec![throttled],
@@ -149,12 +158,8 @@ async fn a_retry_after_of_1e30_stops_the_host_and_the_rest_are_rows_saying_why()
     .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
-    let mut cmd = sofleet();
-    cmd.args(["crawl", "--tag", "dask", "--pages", "1", "--no-progress"])
-        .args(["--base-url", &site.base_url(), "--rate", "100/s"])
-        .args(["--concurrency", "1"])
-        .arg("--out")
-        .arg(&out);
+    let mut cmd = crawl(&site, "1", &out);
+    cmd.args(["--concurrency", "1"]);
     let output = run("Retry-After: 1e30", cmd).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
@@ -177,13 +182,7 @@ async fn a_retry_after_of_1e30_stops_the_host_and_the_rest_are_rows_saying_why()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_off_site_redirect_is_a_failure_row_naming_the_target() {
-    let probe = MockSite::start(MockSiteConfig {
-        tags: vec!["dask".into()],
-        ..MockSiteConfig::default()
-    })
-    .await;
-    let ids = probe.expected_listing("dask", "votes", 1, 15);
-    drop(probe);
+    let ids = first_listing().await;
     let target = "http://127.0.0.2:9/questions/1/elsewhere";
     let site = MockSite::start(MockSiteConfig {
         tags: vec!["dask".into()],
@@ -194,12 +193,7 @@ async fn an_off_site_redirect_is_a_failure_row_naming_the_target() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
-    let mut cmd = sofleet();
-    cmd.args(["crawl", "--tag", "dask", "--pages", "1", "--no-progress"])
-        .args(["--base-url", &site.base_url(), "--rate", "100/s"])
-        .arg("--out")
-        .arg(&out);
-    let output = run("off-site redirect", cmd).await;
+    let output = run("off-site redirect", crawl(&site, "1", &out)).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     let rows = failures(&out);

@@ -53,6 +53,22 @@ pub struct Page {
     pub from_cache: bool,
 }
 
+impl Page {
+    /// An answer without a body worth keeping (a 404, a missing robots.txt), fetched now: cached
+    /// so a re-run does not ask again.
+    pub(crate) fn bodiless(url: &str, status: u16, attempts: u32) -> Page {
+        Page {
+            url: url.to_owned(),
+            redirected_to: None,
+            status,
+            body: String::new(),
+            fetched_at_ms: now_ms(),
+            attempts,
+            from_cache: false,
+        }
+    }
+}
+
 /// Per-host shared state: every request to the host goes through it.
 pub(crate) struct HostState {
     pub(crate) limiter: RwLock<Option<Arc<DefaultDirectRateLimiter>>>,
@@ -420,16 +436,8 @@ impl Fetcher {
             && let Some(status) = f.http_status
         {
             // A missing page stays missing: remember it so a re-run does not ask again.
-            self.store_inner(&Page {
-                url: parsed.to_string(),
-                redirected_to: None,
-                status,
-                body: String::new(),
-                fetched_at_ms: now_ms(),
-                attempts: f.attempts,
-                from_cache: false,
-            })
-            .await;
+            self.store_inner(&Page::bodiless(parsed.as_str(), status, f.attempts))
+                .await;
         }
         result
     }

@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::cache::ROBOTS_CACHE_TTL;
 use crate::error::FetchFailure;
-use crate::fetch::{Fetcher, Page, now_ms};
+use crate::fetch::{Fetcher, Page};
 use crate::response::BodyLimit;
 use crate::stats::StatsCounters;
 
@@ -372,16 +372,8 @@ impl Fetcher {
                     && f.kind != FailureKind::PauseTooLong =>
             {
                 if let Some(status) = f.http_status {
-                    self.store_inner(&Page {
-                        url: robots_url.to_string(),
-                        redirected_to: None,
-                        status,
-                        body: String::new(),
-                        fetched_at_ms: now_ms(),
-                        attempts: f.attempts,
-                        from_cache: false,
-                    })
-                    .await;
+                    self.store_inner(&Page::bodiless(robots_url.as_str(), status, f.attempts))
+                        .await;
                 }
                 RobotsRules::AllowAll
             }
