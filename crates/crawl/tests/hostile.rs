@@ -502,3 +502,54 @@ async fn hostile_headers_and_robots_bodies_never_panic_or_hang() {
         "the fuzz loop should reach many outcomes: {outcomes:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_over_the_parse_budget_is_a_failure_row_not_a_stall() {
+    let server = MockServer::start().await;
+    serve(&server, "/robots.txt", page("")).await;
+    // A question page of the project's fixtures with 4 MB of plain paragraphs in its post:
+    // cheap per byte, but far more than 1 ms of parsing.
+    let fixture = include_str!("../../../fixtures/pages/e-q-real-size.html");
+    let marker = "js-post-body\" itemprop=\"text\">";
+    let at = fixture.find(marker).expect("the fixture has a post body") + marker.len();
+    let body = format!(
+        "{}{}{}",
+        &fixture[..at],
+        "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n".repeat(64_000),
+        &fixture[at..]
+    );
+    serve(&server, "/questions/1/big", page(&body)).await;
+    let config = CrawlConfig {
+        parse_budget_ms: 1,
+        ..config(&server.uri())
+    };
+    let task = sofleet_crawl::QuestionTask {
+        config,
+        run_id: 15,
+        url: format!("{}/questions/1/big", server.uri()),
+    };
+    let out = timed("4 MB page, 1 ms budget", task.execute()).await;
+    let sofleet_crawl::CrawlOutput::Failed(row) = out else {
+        panic!("a page over the budget was not a failure row: {out:?}");
+    };
+    assert_eq!(row.kind, FailureKind::Parse, "{row:?}");
+    assert!(row.message.contains("budget"), "{}", row.message);
+}
+
+#[test]
+fn the_parse_budget_is_range_checked() {
+    for ms in [0, 600_001] {
+        let config = CrawlConfig {
+            parse_budget_ms: ms,
+            ..CrawlConfig::default()
+        };
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("parse_budget_ms"),
+            "{ms}"
+        );
+    }
+}
