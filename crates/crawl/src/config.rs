@@ -24,6 +24,9 @@ pub const TIMEOUT_RANGE_MS: RangeInclusive<u64> = 1..=60 * 60 * 1000;
 /// Accepted range of [`CrawlConfig::connect_timeout_ms`]: one millisecond to five minutes.
 pub const CONNECT_TIMEOUT_RANGE_MS: RangeInclusive<u64> = 1..=5 * 60 * 1000;
 
+/// Accepted range of [`CrawlConfig::parse_budget_ms`]: one millisecond to ten minutes.
+pub const PARSE_BUDGET_RANGE_MS: RangeInclusive<u64> = 1..=10 * 60 * 1000;
+
 /// Highest accepted [`CrawlConfig::requests_per_second`]: one request per microsecond. Above it the
 /// rate limiter's period rounds towards zero; leave the rate unset for no limit.
 pub const MAX_REQUESTS_PER_SECOND: f64 = 1_000_000.0;
@@ -105,7 +108,7 @@ pub struct CrawlConfig {
     /// `off_site_redirect`. robots.txt of an allowed host is fetched and obeyed too.
     pub redirect_hosts: Vec<String>,
     /// Time budget for extracting one page, milliseconds (parsing runs on a blocking thread;
-    /// a page over it is a `parse` failure row). Range 1 ms ..= 10 min; default 10 s.
+    /// a page over it is a `parse` failure row). Range [`PARSE_BUDGET_RANGE_MS`]; default 10 s.
     pub parse_budget_ms: u64,
 }
 
@@ -226,16 +229,42 @@ impl CrawlConfig {
                 format!("{:?} must be an http(s) URL with a host", self.base_url),
             ));
         }
-        if !MAX_PAUSE_RANGE_MS.contains(&self.max_pause_ms) {
-            return Err(invalid(
+        for (field, value, range, span) in [
+            (
                 "max_pause_ms",
-                format!(
-                    "{} ms is outside {} ms (1 s) ..= {} ms (24 h)",
-                    self.max_pause_ms,
-                    MAX_PAUSE_RANGE_MS.start(),
-                    MAX_PAUSE_RANGE_MS.end()
-                ),
-            ));
+                self.max_pause_ms,
+                MAX_PAUSE_RANGE_MS,
+                "1 s to 24 h",
+            ),
+            (
+                "timeout_ms",
+                self.timeout_ms,
+                TIMEOUT_RANGE_MS,
+                "1 ms to 1 h",
+            ),
+            (
+                "connect_timeout_ms",
+                self.connect_timeout_ms,
+                CONNECT_TIMEOUT_RANGE_MS,
+                "1 ms to 5 min",
+            ),
+            (
+                "parse_budget_ms",
+                self.parse_budget_ms,
+                PARSE_BUDGET_RANGE_MS,
+                "1 ms to 10 min",
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "{value} ms is outside {}..={} ms ({span})",
+                        range.start(),
+                        range.end()
+                    ),
+                ));
+            }
         }
         let max_pause = Duration::from_millis(self.max_pause_ms);
         if let Some(rate) = self.requests_per_second {
@@ -274,26 +303,6 @@ impl CrawlConfig {
                 "must be at least 1".to_owned(),
             ));
         }
-        if !TIMEOUT_RANGE_MS.contains(&self.timeout_ms) {
-            return Err(invalid(
-                "timeout_ms",
-                format!(
-                    "{} ms is outside 1 ms ..= {} ms (1 h)",
-                    self.timeout_ms,
-                    TIMEOUT_RANGE_MS.end()
-                ),
-            ));
-        }
-        if !CONNECT_TIMEOUT_RANGE_MS.contains(&self.connect_timeout_ms) {
-            return Err(invalid(
-                "connect_timeout_ms",
-                format!(
-                    "{} ms is outside 1 ms ..= {} ms (5 min)",
-                    self.connect_timeout_ms,
-                    CONNECT_TIMEOUT_RANGE_MS.end()
-                ),
-            ));
-        }
         for (field, value) in [
             ("captcha_pause_ms", self.captcha_pause_ms),
             ("retry.max_backoff_ms", self.retry.max_backoff_ms),
@@ -308,15 +317,6 @@ impl CrawlConfig {
                     ),
                 ));
             }
-        }
-        if !(1..=600_000).contains(&self.parse_budget_ms) {
-            return Err(invalid(
-                "parse_budget_ms",
-                format!(
-                    "{} ms is outside 1 ms ..= 600000 ms (10 min)",
-                    self.parse_budget_ms
-                ),
-            ));
         }
         for host in &self.redirect_hosts {
             if url::Host::parse(host).is_err() || host.contains(['/', ':']) {

@@ -472,13 +472,12 @@ impl Fetcher {
     /// [`FailureKind::PauseTooLong`]). The first reason wins; it is printed once.
     pub(crate) fn stop_host(&self, why: String) -> FetchFailure {
         let mut stopped = self.host.stopped.lock().unwrap_or_else(|p| p.into_inner());
-        if stopped.is_none() {
-            tracing::warn!("{why}");
-            *stopped = Some(FetchFailure::before_request(FailureKind::PauseTooLong, why));
-        }
-        stopped.clone().unwrap_or_else(|| {
-            FetchFailure::before_request(FailureKind::PauseTooLong, String::new())
-        })
+        stopped
+            .get_or_insert_with(|| {
+                tracing::warn!("{why}");
+                FetchFailure::before_request(FailureKind::PauseTooLong, why)
+            })
+            .clone()
     }
 
     /// The failure of every page of a stopped host, if it is stopped.

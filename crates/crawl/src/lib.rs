@@ -24,7 +24,7 @@ mod titles;
 pub use cache::{CacheError, Lookup, ROBOTS_CACHE_TTL, ResponseCache};
 pub use config::{
     CONNECT_TIMEOUT_RANGE_MS, CrawlConfig, CrawlPlan, MAX_PAUSE_RANGE_MS, MAX_REQUESTS_PER_SECOND,
-    PAGE_SIZES, RetryConfig, SORTS, TIMEOUT_RANGE_MS,
+    PAGE_SIZES, PARSE_BUDGET_RANGE_MS, RetryConfig, SORTS, TIMEOUT_RANGE_MS,
 };
 pub use error::{CrawlError, FetchFailure};
 pub use events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag};

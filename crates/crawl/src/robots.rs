@@ -262,9 +262,7 @@ impl Fetcher {
     /// `disallowed_by_robots` when the rules disallow it or robots.txt is unavailable, or the
     /// host's `pause_too_long` failure when fetching robots.txt stopped the host.
     pub(crate) async fn robots_verdict(&self, url: &Url) -> Result<(), FetchFailure> {
-        if url.host_str() == self.base().host_str()
-            && url.port_or_known_default() == self.base().port_or_known_default()
-        {
+        if self.on_host(url) {
             return self.verdict(self.robots().await, url);
         }
         let origin = url.origin().ascii_serialization();

@@ -44,6 +44,11 @@ fn page(body: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_string(body.to_owned())
 }
 
+/// A redirect answer: `status` with a `Location` header.
+fn redirect(status: u16, location: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("Location", location)
+}
+
 /// Requests the server received for `at`, with their `Host` header.
 async fn hosts_asking(server: &MockServer, at: &str) -> Vec<String> {
     server
@@ -179,12 +184,7 @@ async fn a_redirect_off_the_site_is_a_failure_naming_the_target() {
     let port = server.address().port();
     // Same server, other host name: for the crawler another site.
     let target = format!("http://localhost:{port}/elsewhere");
-    serve(
-        &server,
-        "/questions/1",
-        ResponseTemplate::new(301).insert_header("Location", target.as_str()),
-    )
-    .await;
+    serve(&server, "/questions/1", redirect(301, &target)).await;
     serve(&server, "/elsewhere", page("<html>elsewhere</html>")).await;
     let fetcher = Arc::new(Fetcher::new(&config(&server.uri())).unwrap());
     let f = fetcher
@@ -204,7 +204,7 @@ async fn redirects_on_the_site_are_followed_and_the_page_keeps_where_it_came_fro
     serve(
         &server,
         "/questions/1/old",
-        ResponseTemplate::new(301).insert_header("Location", "/questions/1/new-title"),
+        redirect(301, "/questions/1/new-title"),
     )
     .await;
     serve(&server, "/questions/1/new-title", page("<html>q</html>")).await;
@@ -241,19 +241,11 @@ async fn robots_txt_applies_to_where_a_redirect_leads() {
     )
     .await;
     let port = server.address().port();
-    serve(
-        &server,
-        "/questions/1",
-        ResponseTemplate::new(302).insert_header("Location", "/private/1"),
-    )
-    .await;
+    serve(&server, "/questions/1", redirect(302, "/private/1")).await;
     serve(
         &server,
         "/questions/2",
-        ResponseTemplate::new(302).insert_header(
-            "Location",
-            format!("http://localhost:{port}/private/2").as_str(),
-        ),
+        redirect(302, &format!("http://localhost:{port}/private/2")),
     )
     .await;
     serve(&server, "/private/1", page("secret")).await;
@@ -292,18 +284,8 @@ async fn robots_txt_applies_to_where_a_redirect_leads() {
 async fn a_redirect_loop_ends_after_the_limit() {
     let server = MockServer::start().await;
     serve(&server, "/robots.txt", page("")).await;
-    serve(
-        &server,
-        "/a",
-        ResponseTemplate::new(302).insert_header("Location", "/b"),
-    )
-    .await;
-    serve(
-        &server,
-        "/b",
-        ResponseTemplate::new(302).insert_header("Location", "/a"),
-    )
-    .await;
+    serve(&server, "/a", redirect(302, "/b")).await;
+    serve(&server, "/b", redirect(302, "/a")).await;
     let fetcher = Arc::new(Fetcher::new(&config(&server.uri())).unwrap());
     let f = timed(
         "redirect loop",

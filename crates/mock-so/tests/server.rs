@@ -1,6 +1,8 @@
 //! The mock site over real HTTP (127.0.0.1, reqwest client): routes,
 //! pagination bounds and every behaviour switch.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -717,16 +719,7 @@ async fn invalid_configurations_are_typed_errors() {
             "server_errors",
         ),
     ];
-    for (config, field) in cases {
-        match MockSite::try_start(config).await {
-            Err(MockSiteError::InvalidConfig { field: f, problem }) => {
-                assert_eq!(f, field, "{problem}");
-                assert!(!problem.is_empty());
-            }
-            Err(other) => panic!("{field}: unexpected error {other}"),
-            Ok(_) => panic!("{field}: accepted"),
-        }
-    }
+    common::assert_each_refused(cases).await;
 }
 
 #[tokio::test]
