@@ -65,6 +65,13 @@ fn timed(
     start.elapsed()
 }
 
+/// The crawl worker the tasks read: allowed on the mock sites' loopback host.
+fn worker() -> sofleet_executor::Resources {
+    sofleet_crawl::CrawlWorker::new(sofleet_crawl::WorkerPolicy::new(["127.0.0.1"]))
+        .expect("crawl worker")
+        .into_resources()
+}
+
 fn bench_crawl(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -72,7 +79,7 @@ fn bench_crawl(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let plan = CrawlPlan::new(["dask"], "votes", 1..=2);
-    let client = Client::new(ThreadsBackend::new(8));
+    let client = Client::new(ThreadsBackend::new(8).with_resources(worker()));
     let slow = site(&rt, Latency::Fixed(Duration::from_millis(100)));
     let fast = site(&rt, Latency::None);
 
@@ -80,7 +87,7 @@ fn bench_crawl(c: &mut Criterion) {
     let ideal = Duration::from_millis(100) * (1 + QUESTIONS.div_ceil(8) as u32);
     let serial = timed(
         &rt,
-        &Client::new(ThreadsBackend::new(1)),
+        &Client::new(ThreadsBackend::new(1).with_resources(worker())),
         &config(&slow, 1),
         &plan,
     );

@@ -4,6 +4,8 @@
 //! * `redis/noop_throughput/N`: N no-op tasks submitted through the executor `Client` and
 //!   gathered; criterion reports tasks/s (target >= 10,000/s).
 //! * `redis/round_trip_latency`: one task submitted and awaited (target <= 1 ms).
+//! * `redis_budget/reserve`: one `RateBudget::reserve` round trip (the fleet-wide politeness
+//!   budget's overhead per request; target <= 1 ms).
 #![allow(missing_docs)]
 
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sofleet_executor::{Client, Errors, TaskRegistry, gather};
 use sofleet_redis::testing::RedisServer;
 use sofleet_redis::testing::tasks::{self, Noop};
-use sofleet_redis::{RedisBackend, RedisOptions, WorkerOptions, run_worker};
+use sofleet_redis::{RateBudget, RedisBackend, RedisOptions, WorkerOptions, run_worker};
 
 const WORKERS: usize = 2;
 const BATCH: u64 = 2_000;
@@ -106,5 +108,36 @@ fn bench_redis(c: &mut Criterion) {
     drop(server);
 }
 
-criterion_group!(benches, bench_redis);
+fn bench_budget(c: &mut Criterion) {
+    let server = RedisServer::start().expect("start redis-server (is it installed?)");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let budget = RateBudget::new(&server.url(), "bench", None).expect("open budget");
+    // An interval far below the round trip, so every reservation is "send now".
+    let interval = Duration::from_micros(1);
+    rt.block_on(budget.reserve("warm-up", interval))
+        .expect("reserve");
+
+    let mut group = c.benchmark_group("redis_budget");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("reserve", |b| {
+        b.to_async(&rt).iter(|| async {
+            budget
+                .reserve("example.org|127.0.0.1", interval)
+                .await
+                .expect("reserve")
+        })
+    });
+    group.finish();
+    drop(budget);
+    drop(server);
+}
+
+criterion_group!(benches, bench_redis, bench_budget);
 criterion_main!(benches);

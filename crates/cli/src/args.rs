@@ -133,6 +133,10 @@ pub struct CrawlArgs {
     /// Retry-After is obeyed).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: u32,
+    /// With `--backend redis://…`: give up (exit 3) after this long without a live worker
+    /// (`2min`, 1s to 24h). Without it the crawl waits for workers, with a note every 30 s.
+    #[arg(long, value_parser = parse_max_pause)]
+    pub worker_timeout: Option<Duration>,
     /// Records file; the format follows the extension (.parquet, .csv, .jsonl).
     /// Failures go beside it as `<name>.failures.<ext>`, and while the crawl runs every record
     /// goes at once into the journal `<name>.journal/` beside it: a killed or stopped crawl
@@ -215,6 +219,35 @@ pub struct WorkerArgs {
     /// Consumer name in the group (default: host and process id).
     #[arg(long)]
     pub name: Option<String>,
+    /// A host this worker crawls (repeatable): `host` (any port) or `host:port`. A job for
+    /// any other host is refused with a failure row naming this rule.
+    #[arg(
+        long = "allow-host",
+        value_name = "HOST",
+        default_value = "stackoverflow.com"
+    )]
+    pub allow_hosts: Vec<String>,
+    /// Let jobs skip robots.txt when they ask (be sure you are allowed to). Without it this
+    /// worker always obeys robots.txt, whatever a job asks.
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// This worker's response cache (jobs cannot choose where a worker writes).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Largest response body this worker reads, MiB (a job's larger limit is lowered to it).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_body_mib: u64,
+    /// Request timeout of this worker, body included (1ms to 1h; a job's longer one is lowered
+    /// to it).
+    #[arg(long, default_value = "30s", value_parser = parse_request_timeout)]
+    pub timeout: Duration,
+    /// The fastest this worker sends to one host, whatever a job asks: `5/s`, `30/min`.
+    #[arg(long, default_value = "10/s", value_parser = parse_rate)]
+    pub max_rate: Rate,
+    /// Keep the rate budget in this worker alone instead of sharing it, through Redis, with
+    /// every worker that sends from the same address to the same host.
+    #[arg(long)]
+    pub local_budget: bool,
 }
 
 /// Arguments of `sofleet mock-site`: every fault of the mock site has a flag, so a crawler's
@@ -428,6 +461,15 @@ pub fn parse_max_pause(text: &str) -> Result<Duration, String> {
         return Err(format!(
             "`{text}` is outside 1s..=24h; write e.g. `5min` or `1h`"
         ));
+    }
+    Ok(d)
+}
+
+/// A request timeout: 1 ms to 1 h.
+pub fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(3600) {
+        return Err(format!("`{text}` is outside 1ms..=1h; write e.g. `30s`"));
     }
     Ok(d)
 }

@@ -23,6 +23,8 @@ impl Worker {
         let child = Command::new(sofleet_bin())
             .args(["worker", "--redis", redis, "--concurrency", "4"])
             .args(["--visibility-timeout", "1s"])
+            // The mock site is on loopback; the tests' crawls ask for up to 200/s.
+            .args(["--allow-host", "127.0.0.1", "--max-rate", "1000/s"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

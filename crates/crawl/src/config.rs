@@ -360,6 +360,20 @@ impl CrawlConfig {
         let json = serde_json::to_vec(self).unwrap_or_default();
         blake3::hash(&json).to_hex()[..16].to_owned()
     }
+
+    /// What a task carries: this configuration without what belongs to the worker that runs
+    /// it (the cache directory; see [`WorkerPolicy`](crate::WorkerPolicy)).
+    ///
+    /// ```
+    /// let config = sofleet_crawl::CrawlConfig { cache_dir: Some("cache".into()), ..Default::default() };
+    /// assert_eq!(config.for_job().cache_dir, None);
+    /// ```
+    pub fn for_job(&self) -> CrawlConfig {
+        CrawlConfig {
+            cache_dir: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// What to crawl: tag listings in one order, a range of pages each, then every question linked.

@@ -4,6 +4,7 @@ use sofleet_records::{FailureKind, FailureRecord, Stage};
 
 /// Why a crawl could not start or run (page-level failures are [`FailureRecord`] rows instead).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CrawlError {
     /// A [`crate::CrawlConfig`] field is invalid.
     #[error("invalid crawl configuration: {field}: {message}")]
@@ -22,6 +23,14 @@ pub enum CrawlError {
     /// The HTTP client could not be built (TLS backend, proxy settings).
     #[error("could not build the HTTP client: {0}")]
     Client(String),
+    /// A worker refused a job that asks for more than its [`crate::WorkerPolicy`] allows.
+    #[error("worker {worker} refused the job: {rule}")]
+    Refused {
+        /// The worker's name.
+        worker: String,
+        /// The worker's rule the job broke, and what the job asked for.
+        rule: String,
+    },
 }
 
 /// Why one fetch failed after every retry: becomes a [`FailureRecord`].

@@ -58,11 +58,73 @@ pub struct CrawlProgress {
     pub failures: usize,
 }
 
+/// What one worker did for a crawl run (one line of a fleet crawl's summary).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerSummary {
+    /// The worker's name (`local` for a local crawl).
+    pub name: String,
+    /// Where its requests left from.
+    pub source: String,
+    /// Tasks of this run it reported.
+    pub tasks: u64,
+    /// Its request counters for this run.
+    pub stats: FetchStats,
+}
+
+impl std::fmt::Display for WorkerSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (from {}): {} tasks, {} requests, {} cache hits, 429 {}",
+            self.name,
+            self.source,
+            self.tasks,
+            self.stats.requests,
+            self.stats.cache_hits,
+            self.stats.too_many_requests
+        )
+    }
+}
+
+/// The workers' reports of one run, folded as they arrive.
+#[derive(Debug, Default)]
+pub(crate) struct FleetTally(std::collections::BTreeMap<String, WorkerSummary>);
+
+impl FleetTally {
+    pub(crate) fn record(&mut self, report: crate::tasks::WorkerReport) {
+        if report.name.is_empty() {
+            return;
+        }
+        let entry = self
+            .0
+            .entry(report.name.clone())
+            .or_insert_with(|| WorkerSummary {
+                name: report.name,
+                source: report.source,
+                ..WorkerSummary::default()
+            });
+        entry.tasks += 1;
+        entry.stats.merge_newer(&report.stats);
+    }
+
+    /// The workers (by name) and their counters summed.
+    pub(crate) fn finish(self) -> (Vec<WorkerSummary>, FetchStats) {
+        let workers: Vec<WorkerSummary> = self.0.into_values().collect();
+        let mut total = FetchStats::default();
+        for w in &workers {
+            total.add(&w.stats);
+        }
+        (workers, total)
+    }
+}
+
 /// What a finished (or stopped) crawl did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CrawlSummary {
-    /// The fetcher's counters for this run.
+    /// The request counters of this run, summed over every worker that ran its tasks.
     pub stats: FetchStats,
+    /// Each worker that ran tasks of this run, by name.
+    pub workers: Vec<WorkerSummary>,
     /// Question records emitted.
     pub questions: usize,
     /// Failure rows emitted.

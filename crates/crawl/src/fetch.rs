@@ -2,20 +2,21 @@
 //! robots.txt, retries with back-off, the on-disk cache ([`ResponseCache`], with expiry: pages as
 //! old as the caller accepts, robots.txt for [`ROBOTS_CACHE_TTL`]) and counters.
 //!
-//! All network I/O runs on one process-wide I/O runtime owned by this module, whatever executor
-//! backend runs the calling task: a `reqwest` connection pool must stay on the runtime that
-//! created its connections, and tasks on the threads backend each run on their own short-lived
-//! runtime. Tasks hand requests to that runtime and await the answer.
+//! All network I/O runs on the I/O runtime of the [`CrawlWorker`](crate::CrawlWorker) that made
+//! the fetcher (or the caller's runtime for [`Fetcher::new`]), whatever executor backend runs
+//! the calling task: a `reqwest` connection pool must stay on the runtime that created its
+//! connections, and tasks on the threads backend each run on their own short-lived runtime.
+//! Tasks hand requests to that runtime and await the answer. With a
+//! [`SharedBudget`](crate::SharedBudget) the rate limit and host pauses are shared by every
+//! worker sending from the same address to the host.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use sofleet_records::FailureKind;
 use tokio::sync::{OnceCell, Semaphore};
@@ -23,9 +24,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::budget::{SharedBudget, budget_key};
 use crate::cache::{Lookup, ResponseCache};
 use crate::config::CrawlConfig;
 use crate::error::{CrawlError, FetchFailure};
+use crate::host::{HostState, SharedLimit, describe, make_limiter};
 use crate::response::{Attempt, BodyLimit, failure};
 use crate::robots::RobotsRules;
 use crate::stats::{FetchStats, StatsCounters};
@@ -69,18 +72,6 @@ impl Page {
     }
 }
 
-/// Per-host shared state: every request to the host goes through it.
-pub(crate) struct HostState {
-    pub(crate) limiter: RwLock<Option<Arc<DefaultDirectRateLimiter>>>,
-    /// No request may be sent before this instant (`Retry-After`, captcha pause).
-    not_before: Mutex<Option<Instant>>,
-    in_flight: Semaphore,
-    pub(crate) robots: OnceCell<RobotsRules>,
-    /// Why the host's pages are no longer fetched in this run (a pause longer than
-    /// `max_pause` was asked for), as the failure every later page gets.
-    stopped: Mutex<Option<FetchFailure>>,
-}
-
 /// The shared fetcher of one crawl run. Cheap to share (`Arc`); get it with
 /// [`Fetcher::shared`] from inside tasks.
 pub struct Fetcher {
@@ -91,11 +82,48 @@ pub struct Fetcher {
     /// The on-disk cache, when [`CrawlConfig::cache_dir`] is set.
     cache: Option<ResponseCache>,
     pub(crate) stats: StatsCounters,
-    io: tokio::runtime::Handle,
+    pub(crate) io: tokio::runtime::Handle,
     /// robots.txt of the other hosts redirects may lead to, by origin.
     pub(crate) other_robots: Mutex<HashMap<String, Arc<OnceCell<RobotsRules>>>>,
     /// Warnings already printed (each once per run).
     warned: Mutex<HashSet<&'static str>>,
+    /// The fleet-wide budget, its key for this host and source address, and the local limiter
+    /// used while it is unreachable.
+    pub(crate) shared: Option<SharedLimit>,
+    /// The worker's name and source address (for per-worker statistics).
+    worker: String,
+    source: String,
+}
+
+/// What a [`CrawlWorker`](crate::CrawlWorker) lends the fetchers it makes.
+pub(crate) struct WorkerLink {
+    pub(crate) io: tokio::runtime::Handle,
+    pub(crate) http: reqwest::Client,
+    pub(crate) budget: Option<Arc<dyn SharedBudget>>,
+    pub(crate) source: String,
+    pub(crate) worker: String,
+}
+
+/// The HTTP client for `config` (redirects off: `fetch_network` follows them hop by hop, each
+/// checked against the allowed hosts and robots.txt and through the rate limit), sending from
+/// `local_address` when set.
+pub(crate) fn http_client(
+    config: &CrawlConfig,
+    io: &tokio::runtime::Handle,
+    local_address: Option<std::net::IpAddr>,
+) -> Result<reqwest::Client, CrawlError> {
+    let _guard = io.enter();
+    reqwest::Client::builder()
+        .user_agent(config.user_agent.clone())
+        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+        .timeout(Duration::from_millis(config.timeout_ms))
+        .gzip(true)
+        .brotli(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(config.max_concurrency_per_host as usize)
+        .local_address(local_address)
+        .build()
+        .map_err(|e| CrawlError::Client(e.to_string()))
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -106,67 +134,12 @@ impl std::fmt::Debug for Fetcher {
     }
 }
 
-/// The process-wide runtime that runs every request.
-fn io_runtime() -> Result<tokio::runtime::Handle, CrawlError> {
-    static IO: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    IO.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("sofleet-crawl-io")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map(|rt| rt.handle().clone())
-    .map_err(|e| CrawlError::Client(format!("could not start the I/O runtime: {e}")))
-}
-
-type Registry = Mutex<HashMap<(String, u64), Arc<Fetcher>>>;
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default)
-}
-
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-pub(crate) fn make_limiter(period: Duration) -> Option<Arc<DefaultDirectRateLimiter>> {
-    Quota::with_period(period)
-        .map(|q| Arc::new(RateLimiter::direct(q.allow_burst(NonZeroU32::MIN))))
-}
-
-/// The local address this process's HTTP requests leave from, if set.
-static LOCAL_ADDRESS: OnceLock<std::net::IpAddr> = OnceLock::new();
-
-/// Makes every HTTP request of this process leave from `addr` (a worker's `--bind-ip`), so a
-/// fleet of workers, one per address, spreads requests over addresses the way a cluster of
-/// machines does. Set it once, before the first fetcher is built; a later call with another
-/// address fails.
-///
-/// # Errors
-/// [`CrawlError::InvalidConfig`] if a different address was already set.
-pub fn set_local_address(addr: std::net::IpAddr) -> Result<(), CrawlError> {
-    let current = *LOCAL_ADDRESS.get_or_init(|| addr);
-    if current == addr {
-        Ok(())
-    } else {
-        Err(CrawlError::InvalidConfig {
-            field: "local_address",
-            message: format!("this process already sends from {current}; cannot switch to {addr}"),
-        })
-    }
-}
-
-/// The address set with [`set_local_address`], if any.
-pub fn local_address() -> Option<std::net::IpAddr> {
-    LOCAL_ADDRESS.get().copied()
 }
 
 /// Aborts the spawned I/O future when the awaiting task is dropped (cancelled).
@@ -186,41 +159,59 @@ impl<T> Future for AbortOnDrop<T> {
 }
 
 impl Fetcher {
-    /// Builds a fetcher for `config` (not registered; see [`Fetcher::shared`]).
+    /// Builds a fetcher for `config` on the current tokio runtime, with no shared budget
+    /// (tests and single-process tools; crawl tasks get theirs from their
+    /// [`CrawlWorker`](crate::CrawlWorker)).
     ///
     /// # Errors
-    /// [`CrawlError::InvalidConfig`] or [`CrawlError::Client`].
+    /// [`CrawlError::InvalidConfig`], or [`CrawlError::Client`] outside a tokio runtime or if
+    /// the HTTP client cannot be built.
     pub fn new(config: &CrawlConfig) -> Result<Fetcher, CrawlError> {
+        config.validate()?;
+        let io = tokio::runtime::Handle::try_current().map_err(|e| {
+            CrawlError::Client(format!(
+                "Fetcher::new needs a tokio runtime ({e}); crawl tasks get their fetcher from a \
+                 CrawlWorker"
+            ))
+        })?;
+        let http = http_client(config, &io, None)?;
+        Fetcher::with_link(
+            config,
+            WorkerLink {
+                io,
+                http,
+                budget: None,
+                source: "local".to_owned(),
+                worker: "local".to_owned(),
+            },
+        )
+    }
+
+    /// Builds a fetcher on a worker's runtime, HTTP client and budget.
+    pub(crate) fn with_link(config: &CrawlConfig, link: WorkerLink) -> Result<Fetcher, CrawlError> {
         let base = config.validate()?;
-        let io = io_runtime()?;
-        // Redirects are followed by `fetch_network`, hop by hop: each hop is checked against
-        // the allowed hosts and robots.txt and waits for the rate limit.
-        let redirect = reqwest::redirect::Policy::none();
-        let client = {
-            let _guard = io.enter();
-            reqwest::Client::builder()
-                .user_agent(config.user_agent.clone())
-                .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-                .timeout(Duration::from_millis(config.timeout_ms))
-                .gzip(true)
-                .brotli(true)
-                .redirect(redirect)
-                .pool_max_idle_per_host(config.max_concurrency_per_host as usize)
-                .local_address(local_address())
-                .build()
-                .map_err(|e| CrawlError::Client(e.to_string()))?
-        };
         // `validate` bounded the rate, so its period is a finite, representable duration.
-        let limiter = config
+        let interval = config
             .requests_per_second
-            .and_then(|rate| crate::response::seconds(1.0 / rate))
-            .and_then(make_limiter);
+            .and_then(|rate| crate::response::seconds(1.0 / rate));
+        let limiter = interval.and_then(make_limiter);
+        let host = match (base.host_str(), base.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => base.to_string(),
+        };
+        let shared = link.budget.map(|budget| SharedLimit {
+            budget,
+            key: budget_key(&host, &link.source),
+            fallback: Mutex::new(None),
+        });
         Ok(Fetcher {
             config: config.clone(),
             base,
-            client,
+            client: link.http,
             host: HostState {
                 limiter: RwLock::new(limiter),
+                interval: RwLock::new(interval),
                 not_before: Mutex::new(None),
                 in_flight: Semaphore::new(config.max_concurrency_per_host as usize),
                 robots: OnceCell::new(),
@@ -231,36 +222,23 @@ impl Fetcher {
                 .as_ref()
                 .map(|dir| ResponseCache::new(dir, config.max_body_bytes)),
             stats: StatsCounters::default(),
-            io,
+            io: link.io,
             other_robots: Mutex::new(HashMap::new()),
             warned: Mutex::new(HashSet::new()),
+            shared,
+            worker: link.worker,
+            source: link.source,
         })
     }
 
-    /// The fetcher of crawl run `run_id` with `config`, created on first use and shared by every
-    /// task of the run in this process (so they share the connection pool, rate limiter, host
-    /// pauses, robots.txt and counters).
-    ///
-    /// # Errors
-    /// As [`Fetcher::new`].
-    pub fn shared(config: &CrawlConfig, run_id: u64) -> Result<Arc<Fetcher>, CrawlError> {
-        let key = (config.digest(), run_id);
-        let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(f) = map.get(&key) {
-            return Ok(f.clone());
-        }
-        let fetcher = Arc::new(Fetcher::new(config)?);
-        map.insert(key, fetcher.clone());
-        Ok(fetcher)
+    /// The name of the worker that owns this fetcher (`local` for a local crawl).
+    pub fn worker_name(&self) -> &str {
+        &self.worker
     }
 
-    /// Drops the registry entry of a finished run (tasks still holding it keep working).
-    pub fn release(config: &CrawlConfig, run_id: u64) {
-        let key = (config.digest(), run_id);
-        registry()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&key);
+    /// Where this fetcher's requests leave from (see [`WorkerPolicy::source`](crate::WorkerPolicy::source)).
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// The configuration this fetcher was built with.
@@ -283,22 +261,6 @@ impl Fetcher {
         url.scheme() == self.base.scheme()
             && url.host_str() == self.base.host_str()
             && url.port_or_known_default() == self.base.port_or_known_default()
-    }
-
-    /// Pauses every request to the host until at least `pause` from now (at most
-    /// [`CrawlConfig::max_pause_ms`]: a longer pause is cut to it).
-    pub fn pause_host(&self, pause: Duration) {
-        let pause = pause.min(self.max_pause());
-        let now = Instant::now();
-        let until = now.checked_add(pause).unwrap_or(now);
-        let mut nb = self
-            .host
-            .not_before
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if nb.is_none_or(|t| t < until) {
-            *nb = Some(until);
-        }
     }
 
     /// Fetches `url` politely, on the fetcher's I/O runtime. With `max_age` `Some(age)`, a page
@@ -468,27 +430,6 @@ impl Fetcher {
         }
     }
 
-    /// Stops fetching the host's pages in this run: every later page fails with `why` (kind
-    /// [`FailureKind::PauseTooLong`]). The first reason wins; it is printed once.
-    pub(crate) fn stop_host(&self, why: String) -> FetchFailure {
-        let mut stopped = self.host.stopped.lock().unwrap_or_else(|p| p.into_inner());
-        stopped
-            .get_or_insert_with(|| {
-                tracing::warn!("{why}");
-                FetchFailure::before_request(FailureKind::PauseTooLong, why)
-            })
-            .clone()
-    }
-
-    /// The failure of every page of a stopped host, if it is stopped.
-    pub fn host_stopped(&self) -> Option<FetchFailure> {
-        self.host
-            .stopped
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     /// Whether a redirect may lead to `url`: the crawled host (any scheme and port of it) or
     /// one of [`CrawlConfig::redirect_hosts`], over http(s).
     pub fn may_redirect_to(&self, url: &Url) -> bool {
@@ -501,91 +442,6 @@ impl Fetcher {
                         .iter()
                         .any(|allowed| allowed.eq_ignore_ascii_case(host))
             })
-    }
-
-    /// Slows the host to at most one request per `delay` (robots.txt `Crawl-delay`); a delay
-    /// longer than `max_pause` stops the host instead.
-    pub(crate) fn apply_crawl_delay(&self, origin: &str, raw: f32) {
-        let Some(delay) = crate::response::seconds(f64::from(raw)) else {
-            self.warn_once(
-                "crawl-delay-unreadable",
-                format!(
-                    "{origin}/robots.txt has `Crawl-delay: {raw}`, which is not a delay; ignored"
-                ),
-            );
-            return;
-        };
-        if delay > self.max_pause() {
-            self.stop_host(format!(
-                "{origin}/robots.txt asks for `Crawl-delay: {raw}` ({}), longer than --max-pause \
-                 ({}): {}'s pages are not fetched in this run",
-                describe(delay),
-                describe(self.max_pause()),
-                self.host_name()
-            ));
-            return;
-        }
-        let configured = self
-            .config
-            .requests_per_second
-            .and_then(|r| crate::response::seconds(1.0 / r))
-            .unwrap_or(Duration::ZERO);
-        if delay > configured {
-            self.warn_once(
-                "crawl-delay-applied",
-                format!(
-                    "{origin}/robots.txt asks for `Crawl-delay: {raw}`: at most one request per \
-                     {} to {} (slower than the configured rate)",
-                    describe(delay),
-                    self.host_name()
-                ),
-            );
-            let fresh = make_limiter(delay);
-            if let Some(l) = &fresh {
-                // robots.txt itself was the request just made: the next one waits a full delay.
-                let _ = l.check();
-            }
-            let mut limiter = self.host.limiter.write().unwrap_or_else(|p| p.into_inner());
-            *limiter = fresh;
-        }
-    }
-
-    /// Waits until the host pause is over and the rate limiter grants a slot.
-    async fn wait_turn(&self) {
-        let start = Instant::now();
-        loop {
-            let pause = *self
-                .host
-                .not_before
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if let Some(until) = pause
-                && until > Instant::now()
-            {
-                tokio::time::sleep_until(until).await;
-                continue;
-            }
-            let limiter = self
-                .host
-                .limiter
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if let Some(limiter) = limiter {
-                limiter.until_ready().await;
-            }
-            // A pause may have started while we waited for the limiter.
-            let pause = *self
-                .host
-                .not_before
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if pause.is_some_and(|until| until > Instant::now()) {
-                continue;
-            }
-            break;
-        }
-        self.stats.waited(start.elapsed());
     }
 
     /// Requests `url` with retries, following redirects hop by hop (each one on an allowed
@@ -727,22 +583,5 @@ impl Fetcher {
                 }
             }
         }
-    }
-
-    /// Records a captcha noticed only by the extractor: pauses the host like a fetched one.
-    pub fn report_captcha(&self) {
-        StatsCounters::add(&self.stats.captchas, 1);
-        self.pause_host(Duration::from_millis(self.config.captcha_pause_ms));
-    }
-}
-
-/// A duration for messages: `3600 s`, `1.5 s`, or `forever` for one too long to state.
-pub(crate) fn describe(d: Duration) -> String {
-    if d >= Duration::from_secs(100 * 365 * 24 * 3600) {
-        "more than 100 years".to_owned()
-    } else if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
     }
 }

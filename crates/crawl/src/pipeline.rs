@@ -14,9 +14,10 @@ use url::Url;
 
 use crate::config::{CrawlConfig, CrawlPlan};
 use crate::error::CrawlError;
-use crate::events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag};
-use crate::fetch::Fetcher;
-use crate::tasks::{CrawlOutput, ListingResult, ListingTask, QuestionTask};
+use crate::events::{CrawlEvent, CrawlProgress, CrawlSummary, FleetTally, NotFetched, StopFlag};
+use crate::tasks::{
+    CrawlOutput, CrawlReport, ListingResult, ListingTask, QuestionTask, RobotsTask,
+};
 
 /// What earlier runs already did, so that this run does not do it again (resuming a stopped
 /// crawl, or adding to an existing dataset).
@@ -70,7 +71,7 @@ pub async fn crawl_until(
     crawl_resume(client, config, plan, stop, CrawlResume::default(), sink).await
 }
 
-/// Runs the crawl: a listing task for every tag and page of `plan` (except those `resume`
+/// Runs the crawl: robots.txt first (a [`RobotsTask`]), then a listing task for every tag and page of `plan` (except those `resume`
 /// already has), and for each question link on the crawled host not seen before (and not in
 /// `resume`) a question task. Question records, failure rows, listing pages read and pages left
 /// unfetched go to `sink` as they happen; the same question seen on two listings is fetched and
@@ -95,14 +96,14 @@ pub async fn crawl_resume(
     let base = config.validate()?;
     plan.validate()?;
     let run_id = fresh_run_id();
-    let fetcher = Fetcher::shared(config, run_id)?;
-    let mut run = Run::new(
-        client, config, plan, stop, resume, sink, base, &fetcher, run_id,
-    );
+    // The cache directory belongs to the worker (its policy), never to a job.
+    let job = config.for_job();
+    let mut run = Run::new(client, &job, plan, stop, resume, sink, base, run_id);
     run.run().await;
-    Fetcher::release(config, run_id);
+    let (workers, stats) = std::mem::take(&mut run.tally).finish();
     Ok(CrawlSummary {
-        stats: fetcher.stats(),
+        stats,
+        workers,
         questions: run.questions,
         failures: run.progress.failures,
         listings: run.listings,
@@ -163,7 +164,7 @@ struct Pending {
     stage: Stage,
     url: String,
     origin: Option<Origin>,
-    future: TaskFuture<CrawlOutput>,
+    future: TaskFuture<CrawlReport>,
 }
 
 /// The state of one crawl run.
@@ -173,8 +174,8 @@ struct Run<'a, S> {
     stop: &'a StopFlag,
     sink: S,
     base: Url,
-    fetcher: &'a std::sync::Arc<Fetcher>,
     run_id: u64,
+    tally: FleetTally,
     resource: String,
     /// Most tasks submitted at once.
     window: usize,
@@ -183,7 +184,7 @@ struct Run<'a, S> {
     resumed_listings: HashMap<String, ListingResult>,
     have_questions: HashSet<u64>,
     pending: HashMap<String, Pending>,
-    completed: AsCompleted<CrawlOutput>,
+    completed: AsCompleted<CrawlReport>,
     seen_ids: HashSet<u64>,
     progress: CrawlProgress,
     questions: usize,
@@ -203,7 +204,6 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
         resume: CrawlResume,
         sink: S,
         base: Url,
-        fetcher: &'a std::sync::Arc<Fetcher>,
         run_id: u64,
     ) -> Self {
         let mut listings_queue = VecDeque::new();
@@ -228,8 +228,8 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
             sink,
             resource: host_resource(&base),
             base,
-            fetcher,
             run_id,
+            tally: FleetTally::default(),
             window: (concurrency * 4).max(32),
             listings_queue,
             questions_queue: VecDeque::new(),
@@ -254,20 +254,33 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
     async fn run(&mut self) {
         // robots.txt first, so an unreachable one is recorded once as a robots failure. A stop
         // request does not wait for a slow robots.txt.
+        let robots_task = self.client.submit(RobotsTask {
+            config: self.config.clone(),
+            run_id: self.run_id,
+        });
         let robots = tokio::select! {
             biased;
             _ = self.stop.stopped() => None,
-            result = self.fetcher.ensure_robots() => Some(result),
+            result = robots_task.clone() => Some(result),
         };
+        let mut robots_url = self.base.clone();
+        robots_url.set_path("/robots.txt");
+        robots_url.set_query(None);
         match robots {
-            None => self.stop_now(),
-            Some(Err(f)) => {
-                let mut robots = self.base.clone();
-                robots.set_path("/robots.txt");
-                robots.set_query(None);
-                self.failure(f.into_record(robots.as_str(), Stage::Robots));
+            None => {
+                robots_task.cancel();
+                self.stop_now()
             }
-            Some(Ok(_)) => {}
+            Some(Ok(report)) => {
+                self.tally.record(report.worker);
+                if let CrawlOutput::Failed(record) = report.output {
+                    self.failure(record);
+                }
+            }
+            Some(Err(e)) => {
+                let record = exec_failure(Stage::Robots, robots_url.as_str(), &e);
+                self.failure(record);
+            }
         }
         self.client.set_resource_limit(
             &self.resource,
@@ -281,13 +294,13 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
                 biased;
                 _ = self.stop.stopped(), if !self.stopped => Next::Stop,
                 item = self.completed.next() => match item {
-                    Some((done, result)) => Next::Done(done.key().to_string(), result),
+                    Some((done, result)) => Next::Done(done.key().to_string(), Box::new(result)),
                     None => Next::Exhausted,
                 },
             };
             match next {
                 Next::Stop => self.stop_now(),
-                Next::Done(key, result) => self.complete(&key, result),
+                Next::Done(key, result) => self.complete(&key, *result),
                 Next::Exhausted => break,
             }
             self.refill();
@@ -367,7 +380,7 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
         stage: Stage,
         url: String,
         origin: Option<Origin>,
-        future: TaskFuture<CrawlOutput>,
+        future: TaskFuture<CrawlReport>,
     ) {
         self.completed.add(future.clone());
         self.pending.insert(
@@ -400,10 +413,14 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
         }
     }
 
-    fn complete(&mut self, key: &str, result: Result<CrawlOutput, ExecError>) {
+    fn complete(&mut self, key: &str, result: Result<CrawlReport, ExecError>) {
         let Some(p) = self.pending.remove(key) else {
             return;
         };
+        let result = result.map(|report| {
+            self.tally.record(report.worker);
+            report.output
+        });
         let cancelled = match &result {
             Err(e) => e.is_cancelled(),
             Ok(CrawlOutput::Failed(r)) => r.kind == FailureKind::Cancelled,
@@ -420,6 +437,7 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
         match result {
             Err(e) => self.failure(exec_failure(p.stage, &p.url, &e)),
             Ok(CrawlOutput::Failed(record)) => self.failure(record),
+            Ok(CrawlOutput::Robots) => {}
             Ok(CrawlOutput::Listing(listing)) => {
                 self.listings += 1;
                 self.take_links(&listing);
@@ -444,7 +462,11 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
     fn take_links(&mut self, listing: &ListingResult) {
         for link in &listing.links {
             let on_host = Url::parse(&link.url)
-                .map(|u| self.fetcher.on_host(&u))
+                .map(|u| {
+                    u.scheme() == self.base.scheme()
+                        && u.host_str() == self.base.host_str()
+                        && u.port_or_known_default() == self.base.port_or_known_default()
+                })
                 .unwrap_or(false);
             if !on_host {
                 self.failure(FailureRecord {
@@ -498,6 +520,6 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
 /// What the main loop woke up for.
 enum Next {
     Stop,
-    Done(String, Result<CrawlOutput, ExecError>),
+    Done(String, Box<Result<CrawlReport, ExecError>>),
     Exhausted,
 }

@@ -48,6 +48,68 @@ pub struct FetchStats {
 }
 
 impl FetchStats {
+    /// Field by field, the larger of the two: the newest of two reports of the same counters
+    /// (counters only grow), whatever order they arrive in.
+    ///
+    /// ```
+    /// use sofleet_crawl::FetchStats;
+    /// let mut a = FetchStats { requests: 3, bytes: 10, ..Default::default() };
+    /// a.merge_newer(&FetchStats { requests: 5, bytes: 7, ..Default::default() });
+    /// assert_eq!((a.requests, a.bytes), (5, 10));
+    /// ```
+    pub fn merge_newer(&mut self, other: &FetchStats) {
+        self.zip_with(other, u64::max);
+    }
+
+    /// Field by field, the sum: the counters of several workers together.
+    ///
+    /// ```
+    /// use sofleet_crawl::FetchStats;
+    /// let mut a = FetchStats { requests: 3, ..Default::default() };
+    /// a.add(&FetchStats { requests: 5, ..Default::default() });
+    /// assert_eq!(a.requests, 8);
+    /// ```
+    pub fn add(&mut self, other: &FetchStats) {
+        self.zip_with(other, u64::saturating_add);
+    }
+
+    fn zip_with(&mut self, o: &FetchStats, f: fn(u64, u64) -> u64) {
+        let FetchStats {
+            requests,
+            bytes,
+            status_2xx,
+            status_3xx,
+            status_4xx,
+            status_5xx,
+            too_many_requests,
+            captchas,
+            transport_errors,
+            retries,
+            cache_hits,
+            robots_disallowed,
+            request_time_ms,
+            rate_limit_wait_ms,
+        } = self;
+        for (mine, theirs) in [
+            (requests, o.requests),
+            (bytes, o.bytes),
+            (status_2xx, o.status_2xx),
+            (status_3xx, o.status_3xx),
+            (status_4xx, o.status_4xx),
+            (status_5xx, o.status_5xx),
+            (too_many_requests, o.too_many_requests),
+            (captchas, o.captchas),
+            (transport_errors, o.transport_errors),
+            (retries, o.retries),
+            (cache_hits, o.cache_hits),
+            (robots_disallowed, o.robots_disallowed),
+            (request_time_ms, o.request_time_ms),
+            (rate_limit_wait_ms, o.rate_limit_wait_ms),
+        ] {
+            *mine = f(*mine, theirs);
+        }
+    }
+
     /// Time spent waiting on the rate limit, host pauses and back-off.
     pub fn rate_limit_wait(&self) -> Duration {
         Duration::from_millis(self.rate_limit_wait_ms)

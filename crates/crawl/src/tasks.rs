@@ -1,5 +1,8 @@
-//! The crawl as executor tasks: [`ListingTask`] and [`QuestionTask`], both producing a
-//! [`CrawlOutput`] so one `as_completed` stream can carry both.
+//! The crawl as executor tasks: [`RobotsTask`], [`ListingTask`] and [`QuestionTask`], each
+//! producing a [`CrawlReport`] (a [`CrawlOutput`] plus the running worker's statistics) so one
+//! `as_completed` stream can carry them all. Tasks carry only the job (URLs, run id, the
+//! client's preferences); the fetcher, its policy, cache and source address belong to the
+//! [`CrawlWorker`] running them, read from the task's context.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +14,10 @@ use sofleet_records::{FailureKind, FailureRecord, Stage};
 use url::Url;
 
 use crate::config::CrawlConfig;
-use crate::error::FetchFailure;
+use crate::error::{CrawlError, FetchFailure};
 use crate::fetch::{Fetcher, Page};
+use crate::stats::FetchStats;
+use crate::worker::CrawlWorker;
 
 /// One question link found on a listing page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +64,8 @@ pub struct QuestionResult {
 /// What a crawl task produces: a result, or a failure row (failures are data, never dropped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CrawlOutput {
+    /// robots.txt was read (or the site has none): the host may be crawled.
+    Robots,
     /// A listing page.
     Listing(ListingResult),
     /// A question page.
@@ -67,12 +74,56 @@ pub enum CrawlOutput {
     Failed(FailureRecord),
 }
 
+/// Which worker ran a task, from where, and its request counters for the task's run so far
+/// (counters only grow: the newest report of a worker has its totals).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerReport {
+    /// The worker's name (`local` for a local crawl).
+    pub name: String,
+    /// Where its requests leave from (see [`WorkerPolicy::source`](crate::WorkerPolicy::source)).
+    pub source: String,
+    /// The worker's counters for this run.
+    pub stats: FetchStats,
+}
+
+/// A crawl task's output and the report of the worker that produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrawlReport {
+    /// What the task produced.
+    pub output: CrawlOutput,
+    /// Who produced it, with the worker's counters.
+    pub worker: WorkerReport,
+}
+
+impl CrawlReport {
+    fn new(output: CrawlOutput, fetcher: &Fetcher) -> CrawlReport {
+        CrawlReport {
+            output,
+            worker: WorkerReport {
+                name: fetcher.worker_name().to_owned(),
+                source: fetcher.source().to_owned(),
+                stats: fetcher.stats(),
+            },
+        }
+    }
+}
+
+/// Reads robots.txt of the crawl's host once, before any page: an unreachable robots.txt is
+/// one failure row, and the crawl fetches nothing from the host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RobotsTask {
+    /// How to crawl (the job's preferences).
+    pub config: CrawlConfig,
+    /// The crawl run (selects the worker's fetcher for the run).
+    pub run_id: u64,
+}
+
 /// Fetches and extracts one listing page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListingTask {
-    /// How to crawl.
+    /// How to crawl (the job's preferences; the worker's policy has the last word).
     pub config: CrawlConfig,
-    /// The crawl run (selects the shared [`Fetcher`] in this process).
+    /// The crawl run (selects the worker's fetcher for the run).
     pub run_id: u64,
     /// The listing URL.
     pub url: String,
@@ -85,9 +136,9 @@ pub struct ListingTask {
 /// Fetches and extracts one question page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QuestionTask {
-    /// How to crawl.
+    /// How to crawl (the job's preferences; the worker's policy has the last word).
     pub config: CrawlConfig,
-    /// The crawl run (selects the shared [`Fetcher`] in this process).
+    /// The crawl run (selects the worker's fetcher for the run).
     pub run_id: u64,
     /// The question URL.
     pub url: String,
@@ -195,31 +246,82 @@ where
     }
 }
 
-fn shared_fetcher(
+/// The fetcher of the task's run from the worker running it, or the failure report when the
+/// worker has no [`CrawlWorker`] or refuses the job.
+fn worker_fetcher(
+    ctx: &TaskContext,
     config: &CrawlConfig,
     run_id: u64,
     url: &str,
     stage: Stage,
-) -> Result<Arc<Fetcher>, CrawlOutput> {
-    Fetcher::shared(config, run_id).map_err(|e| {
-        CrawlOutput::Failed(FailureRecord {
-            url: url.to_owned(),
-            stage,
-            kind: FailureKind::Other,
-            http_status: None,
-            attempts: 0,
-            message: e.to_string(),
+) -> Result<Arc<Fetcher>, Box<CrawlReport>> {
+    let failed = |kind, message: String, worker: WorkerReport| {
+        Box::new(CrawlReport {
+            output: CrawlOutput::Failed(FailureRecord {
+                url: url.to_owned(),
+                stage,
+                kind,
+                http_status: None,
+                attempts: 0,
+                message,
+            }),
+            worker,
         })
+    };
+    let worker = ctx.resource::<CrawlWorker>().map_err(|e| {
+        failed(
+            FailureKind::Other,
+            e.message().to_owned(),
+            WorkerReport::default(),
+        )
+    })?;
+    worker.fetcher(config, run_id).map_err(|e| {
+        let kind = match e {
+            CrawlError::Refused { .. } => FailureKind::WorkerRefused,
+            _ => FailureKind::Other,
+        };
+        failed(
+            kind,
+            e.to_string(),
+            WorkerReport {
+                name: worker.policy().name.clone(),
+                source: worker.policy().source(),
+                stats: FetchStats::default(),
+            },
+        )
     })
 }
 
-impl ListingTask {
-    /// Runs the task body directly (what the executor calls).
-    pub async fn execute(self) -> CrawlOutput {
-        let fetcher = match shared_fetcher(&self.config, self.run_id, &self.url, Stage::Listing) {
+impl RobotsTask {
+    /// Runs the task body with the worker's resources in `ctx`.
+    pub async fn execute(self, ctx: &TaskContext) -> CrawlReport {
+        let robots = Url::parse(&self.config.base_url)
+            .map(|mut u| {
+                u.set_path("/robots.txt");
+                u.set_query(None);
+                u.to_string()
+            })
+            .unwrap_or_else(|_| format!("{}/robots.txt", self.config.base_url));
+        let fetcher = match worker_fetcher(ctx, &self.config, self.run_id, &robots, Stage::Robots) {
             Ok(f) => f,
-            Err(out) => return out,
+            Err(report) => return *report,
         };
+        let output = match fetcher.ensure_robots().await {
+            Ok(()) => CrawlOutput::Robots,
+            Err(f) => CrawlOutput::Failed(f.into_record(&robots, Stage::Robots)),
+        };
+        CrawlReport::new(output, &fetcher)
+    }
+}
+
+impl ListingTask {
+    /// Runs the task body with the worker's resources in `ctx` (what the executor calls).
+    pub async fn execute(self, ctx: &TaskContext) -> CrawlReport {
+        let fetcher =
+            match worker_fetcher(ctx, &self.config, self.run_id, &self.url, Stage::Listing) {
+                Ok(f) => f,
+                Err(report) => return *report,
+            };
         let (listing, page, attempts) = match fetch_parsed(
             &fetcher,
             &self.url,
@@ -229,7 +331,7 @@ impl ListingTask {
         .await
         {
             Ok(v) => v,
-            Err(record) => return CrawlOutput::Failed(record),
+            Err(record) => return CrawlReport::new(CrawlOutput::Failed(record), &fetcher),
         };
         let base = Url::parse(&self.url).unwrap_or_else(|_| fetcher.base().clone());
         let links = listing
@@ -243,7 +345,7 @@ impl ListingTask {
                 })
             })
             .collect();
-        CrawlOutput::Listing(ListingResult {
+        let output = CrawlOutput::Listing(ListingResult {
             url: self.url,
             tag: self.tag,
             page: self.page,
@@ -251,18 +353,20 @@ impl ListingTask {
             titles: listing.questions.into_iter().map(|q| q.title).collect(),
             fetched_at_ms: page.fetched_at_ms,
             attempts,
-        })
+        });
+        CrawlReport::new(output, &fetcher)
     }
 }
 
 impl QuestionTask {
-    /// Runs the task body directly (what the executor calls).
-    pub async fn execute(self) -> CrawlOutput {
-        let fetcher = match shared_fetcher(&self.config, self.run_id, &self.url, Stage::Question) {
-            Ok(f) => f,
-            Err(out) => return out,
-        };
-        match fetch_parsed(
+    /// Runs the task body with the worker's resources in `ctx` (what the executor calls).
+    pub async fn execute(self, ctx: &TaskContext) -> CrawlReport {
+        let fetcher =
+            match worker_fetcher(ctx, &self.config, self.run_id, &self.url, Stage::Question) {
+                Ok(f) => f,
+                Err(report) => return *report,
+            };
+        let output = match fetch_parsed(
             &fetcher,
             &self.url,
             Stage::Question,
@@ -278,24 +382,37 @@ impl QuestionTask {
                 attempts,
             })),
             Err(record) => CrawlOutput::Failed(record),
-        }
+        };
+        CrawlReport::new(output, &fetcher)
+    }
+}
+
+impl Task for RobotsTask {
+    type Output = CrawlReport;
+    const NAME: &'static str = "sofleet-crawl.robots";
+    const PURE: bool = false;
+
+    async fn run(self, ctx: TaskContext) -> Result<CrawlReport, TaskError> {
+        Ok(self.execute(&ctx).await)
     }
 }
 
 impl Task for ListingTask {
-    type Output = CrawlOutput;
+    type Output = CrawlReport;
     const NAME: &'static str = "sofleet-crawl.listing";
+    const VERSION: u32 = 2;
 
-    async fn run(self, _ctx: TaskContext) -> Result<CrawlOutput, TaskError> {
-        Ok(self.execute().await)
+    async fn run(self, ctx: TaskContext) -> Result<CrawlReport, TaskError> {
+        Ok(self.execute(&ctx).await)
     }
 }
 
 impl Task for QuestionTask {
-    type Output = CrawlOutput;
+    type Output = CrawlReport;
     const NAME: &'static str = "sofleet-crawl.question";
+    const VERSION: u32 = 2;
 
-    async fn run(self, _ctx: TaskContext) -> Result<CrawlOutput, TaskError> {
-        Ok(self.execute().await)
+    async fn run(self, ctx: TaskContext) -> Result<CrawlReport, TaskError> {
+        Ok(self.execute(&ctx).await)
     }
 }

@@ -2,15 +2,15 @@
 
 use std::ops::RangeInclusive;
 
-use sofleet_executor::{Client, ExecError, SubmitOptions, TaskFuture};
+use sofleet_executor::{Client, ExecError, SubmitOptions, TaskContext, TaskFuture, TaskKey};
 use sofleet_records::{FailureKind, FailureRecord, Stage};
 use url::Url;
 
 use crate::config::CrawlConfig;
 use crate::error::CrawlError;
-use crate::fetch::Fetcher;
 use crate::pipeline::{exec_failure, fresh_run_id, host_resource};
-use crate::tasks::{CrawlOutput, ListingResult, ListingTask};
+use crate::tasks::{CrawlOutput, CrawlReport, ListingResult, ListingTask};
+use crate::worker::CrawlWorker;
 
 /// The URL of newest-questions page `page` on `base` (`/questions?tab=newest&page=N`).
 pub fn newest_url(base: &Url, page: u32) -> Url {
@@ -24,12 +24,12 @@ pub fn newest_url(base: &Url, page: u32) -> Url {
 
 fn listing_outcome(
     url: &str,
-    output: Result<CrawlOutput, ExecError>,
+    output: Result<CrawlReport, ExecError>,
 ) -> Result<ListingResult, FailureRecord> {
-    match output {
+    match output.map(|report| report.output) {
         Ok(CrawlOutput::Listing(listing)) => Ok(listing),
         Ok(CrawlOutput::Failed(record)) => Err(record),
-        Ok(CrawlOutput::Question(_)) => Err(FailureRecord {
+        Ok(CrawlOutput::Question(_) | CrawlOutput::Robots) => Err(FailureRecord {
             url: url.to_owned(),
             stage: Stage::Listing,
             kind: FailureKind::Parse,
@@ -42,8 +42,9 @@ fn listing_outcome(
 }
 
 /// The lesson's first exercise: the question titles of the newest-questions pages `pages`,
-/// fetched one after another in the caller (`client` = `None`, the serial version) or as
-/// parallel listing tasks on `client`. One entry per page, in page order: the page's titles
+/// fetched one after another in the caller (`client` = `None`, the serial version, through a
+/// [`CrawlWorker::local`] made for the call) or as parallel listing tasks on `client` (whose
+/// backend must have a [`CrawlWorker`] among its resources). One entry per page, in page order: the page's titles
 /// ([`ListingResult::titles`]) or its failure row.
 ///
 /// # Errors
@@ -64,10 +65,10 @@ pub async fn fetch_titles(
         });
     }
     let run_id = fresh_run_id();
-    Fetcher::shared(config, run_id)?;
+    let job = config.for_job();
     let tasks: Vec<ListingTask> = pages
         .map(|page| ListingTask {
-            config: config.clone(),
+            config: job.clone(),
             run_id,
             url: newest_url(&base, page).to_string(),
             tag: None,
@@ -77,15 +78,18 @@ pub async fn fetch_titles(
     let mut results = Vec::with_capacity(tasks.len());
     match client {
         None => {
+            let resources = CrawlWorker::local(config)?.into_resources();
             for task in tasks {
                 let url = task.url.clone();
-                results.push(listing_outcome(&url, Ok(task.execute().await)));
+                let ctx = TaskContext::new(TaskKey::new(&url), 0, Vec::new())
+                    .with_resources(resources.clone());
+                results.push(listing_outcome(&url, Ok(task.execute(&ctx).await)));
             }
         }
         Some(client) => {
             let resource = host_resource(&base);
             client.set_resource_limit(&resource, config.max_concurrency_per_host as usize);
-            let futures: Vec<(String, TaskFuture<CrawlOutput>)> = tasks
+            let futures: Vec<(String, TaskFuture<CrawlReport>)> = tasks
                 .into_iter()
                 .map(|task| {
                     let url = task.url.clone();
@@ -100,6 +104,5 @@ pub async fn fetch_titles(
             }
         }
     }
-    Fetcher::release(config, run_id);
     Ok(results)
 }

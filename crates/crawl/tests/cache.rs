@@ -11,6 +11,7 @@ use sofleet_crawl::{
     CrawlConfig, CrawlOutput, Fetcher, ListingTask, Lookup, Page, QuestionTask, ResponseCache,
     RetryConfig,
 };
+use sofleet_executor::{TaskContext, TaskKey};
 use sofleet_mock_so::{MockSite, MockSiteConfig};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -225,7 +226,7 @@ fn fetched(out: &CrawlOutput) -> (u32, i64) {
     match out {
         CrawlOutput::Listing(l) => (l.attempts, l.fetched_at_ms),
         CrawlOutput::Question(q) => (q.attempts, q.fetched_at_ms),
-        CrawlOutput::Failed(f) => panic!("the task failed: {f:?}"),
+        other => panic!("not a page: {other:?}"),
     }
 }
 
@@ -240,30 +241,30 @@ async fn listings_expire_after_their_ttl_and_questions_do_not() {
     };
     let listing_path = site.listing_path("dask", "votes", 1);
     let listing = ListingTask {
-        config: config.clone(),
+        config: config.for_job(),
         run_id: 1,
         url: site.url(&listing_path),
         tag: Some("dask".into()),
         page: Some(1),
     };
-    let first = listing.clone().execute().await;
+    let first = listing.clone().execute(&local(&config)).await.output;
     let question_url = match &first {
         CrawlOutput::Listing(l) => l.links[0].url.clone(),
         other => panic!("{other:?}"),
     };
     let question_path = question_url.trim_start_matches(&site.base_url()).to_owned();
     let question = QuestionTask {
-        config: config.clone(),
+        config: config.for_job(),
         run_id: 1,
         url: question_url,
     };
-    let q_first = question.clone().execute().await;
+    let q_first = question.clone().execute(&local(&config)).await.output;
     let (listing_fetched, question_fetched) = (fetched(&first), fetched(&q_first));
     assert_eq!((listing_fetched.0, question_fetched.0), (1, 1));
 
     // Young: both are served from the cache.
-    let again = listing.clone().execute().await;
-    let q_again = question.clone().execute().await;
+    let again = listing.clone().execute(&local(&config)).await.output;
+    let q_again = question.clone().execute(&local(&config)).await.output;
     assert!(
         now_ms() - listing_fetched.1 < ttl.as_millis() as i64,
         "the machine is too slow for this test's TTL"
@@ -274,16 +275,22 @@ async fn listings_expire_after_their_ttl_and_questions_do_not() {
 
     // Past the listing TTL: the listing is fetched again, the question is not.
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
-    let expired = listing.clone().execute().await;
+    let expired = listing.clone().execute(&local(&config)).await.output;
     let (attempts, refetched_at) = fetched(&expired);
     assert_eq!(attempts, 1, "an expired listing was served from the cache");
     assert!(refetched_at > listing_fetched.1);
     assert_eq!(requests_to(&site, &listing_path).await, 2);
-    assert_eq!(fetched(&question.execute().await), (0, question_fetched.1));
+    assert_eq!(
+        fetched(&question.execute(&local(&config)).await.output),
+        (0, question_fetched.1)
+    );
     assert_eq!(requests_to(&site, &question_path).await, 1);
 
     // The new page replaced the stale entry.
-    assert_eq!(fetched(&listing.execute().await), (0, refetched_at));
+    assert_eq!(
+        fetched(&listing.execute(&local(&config)).await.output),
+        (0, refetched_at)
+    );
     assert_eq!(requests_to(&site, &listing_path).await, 2);
 }
 
@@ -299,12 +306,16 @@ async fn a_question_ttl_of_zero_never_serves_from_the_cache() {
     let id = site.content().question_ids()[0];
     let question_path = site.question_path(id);
     let question = QuestionTask {
-        config: config.clone(),
+        config: config.for_job(),
         run_id: 1,
         url: site.url(&question_path),
     };
     for run in 1..=3 {
-        assert_eq!(fetched(&question.clone().execute().await).0, 1, "run {run}");
+        assert_eq!(
+            fetched(&question.clone().execute(&local(&config)).await.output).0,
+            1,
+            "run {run}"
+        );
         assert_eq!(requests_to(&site, &question_path).await, run);
     }
     // The pages were still written, for a later run that accepts them.
@@ -492,4 +503,11 @@ async fn robots_txt_is_used_for_a_day_then_fetched_again() {
             }
         }
     }
+}
+
+/// The context of a task run by a local worker with `config`'s policy (cache included).
+fn local(config: &CrawlConfig) -> TaskContext {
+    let worker = sofleet_crawl::CrawlWorker::local(config).unwrap();
+    TaskContext::new(TaskKey::new("cache-test"), 0, Vec::new())
+        .with_resources(worker.into_resources())
 }

@@ -505,12 +505,18 @@ async fn a_page_over_the_parse_budget_is_a_failure_row_not_a_stall() {
         parse_budget_ms: 1,
         ..config(&server.uri())
     };
+    let worker = sofleet_crawl::CrawlWorker::local(&config).unwrap();
+    let ctx =
+        sofleet_executor::TaskContext::new(sofleet_executor::TaskKey::new("big"), 0, Vec::new())
+            .with_resources(worker.into_resources());
     let task = sofleet_crawl::QuestionTask {
         config,
         run_id: 15,
         url: format!("{}/questions/1/big", server.uri()),
     };
-    let out = timed("4 MB page, 1 ms budget", task.execute()).await;
+    let out = timed("4 MB page, 1 ms budget", task.execute(&ctx))
+        .await
+        .output;
     let sofleet_crawl::CrawlOutput::Failed(row) = out else {
         panic!("a page over the budget was not a failure row: {out:?}");
     };

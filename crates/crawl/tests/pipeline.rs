@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use sofleet_crawl::{
     CrawlConfig, CrawlEvent, CrawlPlan, CrawlResume, CrawlSummary, ListingTask, QuestionTask,
-    RetryConfig, StopFlag, crawl, crawl_resume, crawl_until,
+    RetryConfig, RobotsTask, StopFlag, crawl, crawl_resume, crawl_until,
 };
 use sofleet_executor::{Client, TaskRegistry, ThreadsBackend, TokioBackend};
 use sofleet_mock_so::{Faults, MockSite, MockSiteConfig, RateLimit};
@@ -21,6 +21,15 @@ fn site_config() -> MockSiteConfig {
         record_requests: true,
         ..MockSiteConfig::default()
     }
+}
+
+/// A crawl worker for the mock sites on 127.0.0.1 (it lets jobs skip robots.txt; no cache).
+fn worker() -> sofleet_executor::Resources {
+    let mut policy = sofleet_crawl::WorkerPolicy::new(["127.0.0.1"]);
+    policy.ignore_robots = true;
+    sofleet_crawl::CrawlWorker::new(policy)
+        .unwrap()
+        .into_resources()
 }
 
 fn crawl_config(site: &MockSite) -> CrawlConfig {
@@ -177,21 +186,22 @@ async fn full_pipeline(client: Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_pipeline_on_threads_backend() {
-    full_pipeline(Client::new(ThreadsBackend::new(4))).await;
+    full_pipeline(Client::new(ThreadsBackend::new(4).with_resources(worker()))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_pipeline_on_tokio_backend() {
-    full_pipeline(Client::new(TokioBackend::new())).await;
+    full_pipeline(Client::new(TokioBackend::new().with_resources(worker()))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_survive_serialization() {
     let mut registry = TaskRegistry::new();
     registry
+        .register::<RobotsTask>()
         .register::<ListingTask>()
         .register::<QuestionTask>();
-    let client = Client::new(ThreadsBackend::serialized(2, registry));
+    let client = Client::new(ThreadsBackend::serialized(2, registry).with_resources(worker()));
     let site = MockSite::start(site_config()).await;
     let plan = CrawlPlan::new(["dask"], "newest", 2..=2);
     let (out, _) = run(&client, &crawl_config(&site), &plan).await;
@@ -224,7 +234,7 @@ async fn throttled_site_loses_nothing_and_obeys_retry_after() {
         ..crawl_config(&site)
     };
     let plan = CrawlPlan::new(["dask"], "votes", 1..=2);
-    let client = Client::new(ThreadsBackend::new(4));
+    let client = Client::new(ThreadsBackend::new(4).with_resources(worker()));
     let started = Instant::now();
     let (out, summary) = run(&client, &config, &plan).await;
     let elapsed = started.elapsed();
@@ -305,7 +315,12 @@ async fn faults_are_recovered_or_recorded() {
         },
         ..crawl_config(&site)
     };
-    let (out, summary) = run(&Client::new(ThreadsBackend::new(4)), &config, &plan).await;
+    let (out, summary) = run(
+        &Client::new(ThreadsBackend::new(4).with_resources(worker())),
+        &config,
+        &plan,
+    )
+    .await;
 
     let requests = site.requests().await;
     assert!(
@@ -369,7 +384,7 @@ async fn robots_disallow_and_crawl_delay_are_honoured() {
     .await;
     let plan = CrawlPlan::new(["dask", "pandas"], "votes", 1..=1);
     let (out, _) = run(
-        &Client::new(ThreadsBackend::new(4)),
+        &Client::new(ThreadsBackend::new(4).with_resources(worker())),
         &crawl_config(&site),
         &plan,
     )
@@ -419,7 +434,9 @@ async fn second_run_with_cache_makes_no_requests() {
         ..crawl_config(&site)
     };
     let plan = CrawlPlan::new(["dask", "python"], "votes", 1..=2);
-    let client = Client::new(ThreadsBackend::new(4));
+    // The cache is the worker's: a local worker with the config's policy.
+    let worker = sofleet_crawl::CrawlWorker::local(&config).unwrap();
+    let client = Client::new(ThreadsBackend::new(4).with_resources(worker.into_resources()));
     let (first, _) = run(&client, &config, &plan).await;
     let after_first = site.request_count().await;
     assert!(after_first > 0 && first.failures.is_empty());
@@ -461,7 +478,7 @@ async fn stopping_keeps_what_was_fetched_and_reports_the_rest_as_not_fetched() {
     let mut failures = Vec::new();
     let mut not_fetched = Vec::new();
     let summary = crawl_until(
-        &Client::new(ThreadsBackend::new(1)),
+        &Client::new(ThreadsBackend::new(1).with_resources(worker())),
         &config,
         &plan,
         &stop,
@@ -547,7 +564,7 @@ async fn a_stop_does_not_wait_for_a_slow_robots_txt() {
     let summary = tokio::time::timeout(
         Duration::from_secs(120),
         crawl_until(
-            &Client::new(TokioBackend::new()),
+            &Client::new(TokioBackend::new().with_resources(worker())),
             &config,
             &plan,
             &stop,
@@ -576,7 +593,7 @@ async fn a_resumed_crawl_fetches_neither_known_questions_nor_listings_already_re
     let site = MockSite::start(site_config()).await;
     let config = crawl_config(&site);
     let plan = CrawlPlan::new(TAGS, "votes", 1..=2);
-    let client = Client::new(TokioBackend::new());
+    let client = Client::new(TokioBackend::new().with_resources(worker()));
 
     // A first run that keeps what a journal would: listings read and questions received.
     let mut listings = Vec::new();
@@ -639,7 +656,7 @@ async fn a_resumed_crawl_fetches_neither_known_questions_nor_listings_already_re
 
 #[tokio::test]
 async fn invalid_input_is_a_clear_error() {
-    let client = Client::new(ThreadsBackend::new(1));
+    let client = Client::new(ThreadsBackend::new(1).with_resources(worker()));
     let config = CrawlConfig::for_local_site("http://127.0.0.1:9");
     let err = crawl(
         &client,
@@ -684,7 +701,7 @@ async fn newest_titles_serial_and_parallel_agree() {
     let serial = sofleet_crawl::fetch_titles(None, &config, 1..=3)
         .await
         .unwrap();
-    let client = Client::new(ThreadsBackend::new(3));
+    let client = Client::new(ThreadsBackend::new(3).with_resources(worker()));
     let parallel = sofleet_crawl::fetch_titles(Some(&client), &config, 1..=3)
         .await
         .unwrap();

@@ -37,6 +37,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::key::{TaskKey, TaskName};
+use crate::resources::Resources;
 use crate::task::{ErasedValue, TaskContext, TaskError, TaskRegistry};
 
 /// Identifies one dispatch of one job (a retry is a new dispatch with a new id). Opaque to
@@ -351,6 +352,15 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> String {
 /// `registry` with the serialised payload. A [`LocalRunner::Blocking`] job runs inline, so call
 /// this where blocking is allowed for such jobs (see [`Job::is_blocking`]).
 pub fn run_job(job: Job, registry: Option<&TaskRegistry>) -> BoxFuture<'static, JobOutcome> {
+    run_job_with(job, registry, &Resources::new())
+}
+
+/// [`run_job`] with the worker's [`Resources`] in the task's context.
+pub fn run_job_with(
+    job: Job,
+    registry: Option<&TaskRegistry>,
+    resources: &Resources,
+) -> BoxFuture<'static, JobOutcome> {
     let Job {
         key,
         name,
@@ -361,7 +371,7 @@ pub fn run_job(job: Job, registry: Option<&TaskRegistry>) -> BoxFuture<'static, 
         local,
         ..
     } = job;
-    let ctx = TaskContext::new(key.clone(), attempt, inputs);
+    let ctx = TaskContext::new(key.clone(), attempt, inputs).with_resources(resources.clone());
     match local {
         Some(LocalRunner::Async(f)) => {
             std::panic::AssertUnwindSafe(async move { f(ctx).await })
@@ -396,16 +406,58 @@ pub fn run_job(job: Job, registry: Option<&TaskRegistry>) -> BoxFuture<'static, 
 }
 
 /// [`run_job`] without boxing the returned future (for this crate's backends).
-pub(crate) async fn run_job_inline(job: Job, registry: Option<&TaskRegistry>) -> JobOutcome {
+pub(crate) async fn run_job_inline(
+    job: Job,
+    registry: Option<&TaskRegistry>,
+    resources: &Resources,
+) -> JobOutcome {
     match job.local {
         Some(LocalRunner::Async(f)) => {
-            let ctx = TaskContext::new(job.key, job.attempt, job.inputs);
+            let ctx = TaskContext::new(job.key, job.attempt, job.inputs)
+                .with_resources(resources.clone());
             match std::panic::AssertUnwindSafe(f(ctx)).catch_unwind().await {
                 Ok(Ok(v)) => JobOutcome::Success(v),
                 Ok(Err(e)) => JobOutcome::Failed(e),
                 Err(p) => JobOutcome::Panicked(panic_message(&*p)),
             }
         }
-        _ => run_job(job, registry).await,
+        _ => run_job_with(job, registry, resources).await,
+    }
+}
+
+/// A shared backend is a backend: keep an `Arc` to ask it backend-specific things (e.g. a
+/// remote backend's live workers) while a [`Client`](crate::Client) uses it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sofleet_executor::{Backend, Client, ThreadsBackend};
+///
+/// let backend = Arc::new(ThreadsBackend::new(1));
+/// let client = Client::new(backend.clone());
+/// assert_eq!(backend.name(), "threads");
+/// # drop(client);
+/// ```
+#[async_trait]
+impl<B: Backend> Backend for Arc<B> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn runs_in_process(&self) -> bool {
+        (**self).runs_in_process()
+    }
+    fn attach(&self, sink: CompletionSink) {
+        (**self).attach(sink)
+    }
+    fn dispatch(&self, jobs: Vec<Job>) {
+        (**self).dispatch(jobs)
+    }
+    fn cancel(&self, id: JobId) {
+        (**self).cancel(id)
+    }
+    async fn ready(&self) -> Result<(), BackendError> {
+        (**self).ready().await
+    }
+    async fn shutdown(&self) -> Result<(), BackendError> {
+        (**self).shutdown().await
     }
 }

@@ -104,6 +104,7 @@ mod events;
 mod future;
 pub mod key;
 mod options;
+mod resources;
 mod stream;
 pub mod task;
 mod threads;
@@ -112,7 +113,7 @@ mod tokio_backend;
 
 pub use backend::{
     Backend, BackendError, CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue,
-    LocalRunner, RunnerFuture, panic_message, run_job,
+    LocalRunner, RunnerFuture, panic_message, run_job, run_job_with,
 };
 pub use client::{Client, ClientStats};
 pub use error::{ExecError, TaskStatus};
@@ -120,6 +121,7 @@ pub use events::{Event, EventStream};
 pub use future::{AnyFuture, TaskFuture, Waitable};
 pub use key::{TaskKey, TaskName};
 pub use options::{RetryPolicy, SubmitOptions};
+pub use resources::Resources;
 pub use stream::{
     AsCompleted, Batches, Errors, MapBounded, ReturnWhen, WaitOptions, as_completed, gather, wait,
 };

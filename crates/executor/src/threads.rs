@@ -9,11 +9,13 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::backend::{
     Backend, BackendError, CompletionSink, Job, JobId, JobOutcome, run_job_inline,
 };
+use crate::resources::Resources;
 use crate::task::TaskRegistry;
 
 struct Worker {
     sink: OnceLock<CompletionSink>,
     registry: Option<TaskRegistry>,
+    resources: Resources,
     cancelled: Mutex<HashSet<JobId>>,
     n_cancelled: AtomicUsize,
 }
@@ -41,22 +43,38 @@ impl std::fmt::Debug for ThreadsBackend {
 impl ThreadsBackend {
     /// A pool of `n_threads` threads (at least 1).
     pub fn new(n_threads: usize) -> Self {
-        Self::build(n_threads, None)
+        Self::build(n_threads, None, Resources::new())
     }
 
     /// A pool that receives jobs serialised, as a remote worker would, and runs them through
     /// `registry` (useful to test that task types survive serialisation).
     pub fn serialized(n_threads: usize, registry: TaskRegistry) -> Self {
-        Self::build(n_threads, Some(registry))
+        Self::build(n_threads, Some(registry), Resources::new())
     }
 
-    fn build(n_threads: usize, registry: Option<TaskRegistry>) -> Self {
+    /// The same pool whose tasks read `resources` from their context
+    /// ([`TaskContext::resource`](crate::TaskContext::resource)); call it before handing the
+    /// backend to a [`Client`](crate::Client).
+    ///
+    /// ```
+    /// use sofleet_executor::{Resources, ThreadsBackend};
+    /// let backend = ThreadsBackend::new(4).with_resources(Resources::new().with(String::from("db")));
+    /// # drop(backend);
+    /// ```
+    pub fn with_resources(self, resources: Resources) -> Self {
+        // The threads hold the old worker state: start the pool again with the resources (the
+        // old threads exit when the old channel closes, below).
+        Self::build(self.threads, self.worker.registry.clone(), resources)
+    }
+
+    fn build(n_threads: usize, registry: Option<TaskRegistry>, resources: Resources) -> Self {
         let n = n_threads.max(1);
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let in_process = registry.is_none();
         let worker = Arc::new(Worker {
             sink: OnceLock::new(),
             registry,
+            resources,
             cancelled: Mutex::new(HashSet::new()),
             n_cancelled: AtomicUsize::new(0),
         });
@@ -110,7 +128,7 @@ fn worker_loop(rx: Receiver<Job>, w: Arc<Worker>) {
                 continue;
             }
         }
-        let mut fut = std::pin::pin!(run_job_inline(job, w.registry.as_ref()));
+        let mut fut = std::pin::pin!(run_job_inline(job, w.registry.as_ref(), &w.resources));
         // Most short tasks finish on their first poll: report start and end in one step.
         match rt.block_on(async { futures::poll!(&mut fut) }) {
             std::task::Poll::Ready(out) => sink.started_and_completed(id, out),

@@ -15,8 +15,9 @@ use tokio::task::AbortHandle;
 
 use crate::backend::{
     Backend, BackendError, CompletionSink, Job, JobId, JobOutcome, LocalRunner, RunnerFuture,
-    panic_message, run_job,
+    panic_message, run_job_with,
 };
+use crate::resources::Resources;
 use crate::task::{TaskContext, TaskRegistry};
 
 const SHARDS: usize = 32;
@@ -59,6 +60,7 @@ struct Inner {
     handle: Handle,
     sink: OnceLock<CompletionSink>,
     registry: Option<TaskRegistry>,
+    resources: Resources,
     /// Jobs dispatched and not reported, sharded to keep workers from contending; whoever
     /// removes a job's entry reports it (exactly once).
     running: Vec<Shard>,
@@ -114,25 +116,46 @@ impl TokioBackend {
 
     /// Uses the runtime behind `handle`.
     pub fn with_handle(handle: Handle) -> Self {
-        Self::build(handle, None)
+        Self::build(handle, None, Resources::new())
+    }
+
+    /// The same backend whose tasks read `resources` from their context
+    /// ([`TaskContext::resource`]); call it before handing the backend to a
+    /// [`Client`](crate::Client).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use sofleet_executor::{Resources, TokioBackend};
+    /// let backend = TokioBackend::new().with_resources(Resources::new().with(42u32));
+    /// # drop(backend);
+    /// # }
+    /// ```
+    pub fn with_resources(self, resources: Resources) -> Self {
+        Self::build(
+            self.inner.handle.clone(),
+            self.inner.registry.clone(),
+            resources,
+        )
     }
 
     /// Receives jobs serialised, as a remote worker would, and runs them through `registry`
     /// on the current runtime (panics outside one).
     pub fn serialized(registry: TaskRegistry) -> Self {
         match Handle::try_current() {
-            Ok(h) => Self::build(h, Some(registry)),
+            Ok(h) => Self::build(h, Some(registry), Resources::new()),
             Err(e) => panic!("{}", NoRuntime(e.to_string())),
         }
     }
 
-    fn build(handle: Handle, registry: Option<TaskRegistry>) -> Self {
+    fn build(handle: Handle, registry: Option<TaskRegistry>, resources: Resources) -> Self {
         let in_process = registry.is_none();
         TokioBackend {
             inner: Arc::new(Inner {
                 handle,
                 sink: OnceLock::new(),
                 registry,
+                resources,
                 running: (0..SHARDS).map(|_| Mutex::default()).collect(),
             }),
             in_process,
@@ -157,17 +180,18 @@ const FLUSH_AFTER: Duration = Duration::from_micros(200);
 enum Work {
     /// An in-process task's own future; panics are caught at every poll.
     Local(RunnerFuture),
-    /// A job run by [`run_job`] (registry/serialised jobs); it catches panics itself.
+    /// A job run by [`run_job_with`] (registry/serialised jobs); it catches panics itself.
     Boxed(BoxFuture<'static, JobOutcome>),
 }
 
 impl Work {
-    fn new(job: Job, registry: Option<&TaskRegistry>) -> Work {
+    fn new(job: Job, registry: Option<&TaskRegistry>, resources: &Resources) -> Work {
         match job.local {
             Some(LocalRunner::Async(f)) => {
-                Work::Local(f(TaskContext::new(job.key, job.attempt, job.inputs)))
+                Work::Local(f(TaskContext::new(job.key, job.attempt, job.inputs)
+                    .with_resources(resources.clone())))
             }
-            _ => Work::Boxed(run_job(job, registry)),
+            _ => Work::Boxed(run_job_with(job, registry, resources)),
         }
     }
 }
@@ -218,7 +242,7 @@ async fn run_chunk(inner: Arc<Inner>, sink: CompletionSink, jobs: Vec<Job>) {
             spawn_tracked(&inner, id, run_blocking(task_inner, task_sink, job));
             continue;
         }
-        let mut work = Work::new(job, inner.registry.as_ref());
+        let mut work = Work::new(job, inner.registry.as_ref(), &inner.resources);
         match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await {
             Poll::Ready(out) => {
                 // Whoever removes the entry reports the job (a cancel may have won).
@@ -258,13 +282,15 @@ async fn run_chunk(inner: Arc<Inner>, sink: CompletionSink, jobs: Vec<Job>) {
 async fn run_blocking(inner: Arc<Inner>, sink: CompletionSink, job: Job) {
     let id = job.id;
     sink.started(id);
-    let out =
-        match tokio::task::spawn_blocking(move || futures::executor::block_on(run_job(job, None)))
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => JobOutcome::Panicked(e.to_string()),
-        };
+    let resources = inner.resources.clone();
+    let out = match tokio::task::spawn_blocking(move || {
+        futures::executor::block_on(run_job_with(job, None, &resources))
+    })
+    .await
+    {
+        Ok(o) => o,
+        Err(e) => JobOutcome::Panicked(e.to_string()),
+    };
     if inner.shard(id).remove(&id).is_some() {
         sink.completed(id, out);
     }

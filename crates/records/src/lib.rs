@@ -92,6 +92,9 @@ pub enum FailureKind {
     /// The site asked for a pause (`Retry-After`, robots.txt `Crawl-delay`) longer than the
     /// crawl's `max_pause`: the host's remaining pages are not fetched in this run.
     PauseTooLong,
+    /// The worker that took the page refused what the job asked for (another host, skipping
+    /// robots.txt, a cache directory): its policy is stricter than the job.
+    WorkerRefused,
     /// The run was stopped before the page was fetched.
     Cancelled,
     /// Anything else (the message says what).
@@ -116,6 +119,7 @@ impl FailureKind {
             FailureKind::OffHost => "off_host",
             FailureKind::OffSiteRedirect => "off_site_redirect",
             FailureKind::PauseTooLong => "pause_too_long",
+            FailureKind::WorkerRefused => "worker_refused",
             FailureKind::Cancelled => "cancelled",
             FailureKind::Other => "other",
         }

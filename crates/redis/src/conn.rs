@@ -9,27 +9,50 @@ use crate::error::RedisError;
 
 /// The URL with any password replaced by `***`, for logs and errors.
 ///
+/// The URL is read with a real URL parser: a password is masked whatever it contains, and a
+/// user name given without a password (`redis://secret@host`, which some Redis clients send
+/// as the password) is masked too. A string that does not parse as a URL, or whose path,
+/// query or fragment still holds an `@` (a password with a `/` or `?` in it cuts the
+/// authority short), has everything between `://` (or its start) and its last `@` masked.
+///
 /// ```
-/// assert_eq!(sofleet_redis::redact_url("redis://:secret@host:1/0"), "redis://:***@host:1/0");
+/// use sofleet_redis::redact_url;
+/// assert_eq!(redact_url("redis://:secret@host:1/0"), "redis://:***@host:1/0");
+/// assert_eq!(redact_url("redis://user:p@ss@host"), "redis://user:***@host");
+/// assert_eq!(redact_url("redis://:pa/ss@127.0.0.1:1"), "redis://***@127.0.0.1:1");
+/// assert_eq!(redact_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
 /// ```
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return mask_to_last_at(url);
+    };
+    let stray_at = parsed.path().contains('@')
+        || parsed.query().is_some_and(|q| q.contains('@'))
+        || parsed.fragment().is_some_and(|f| f.contains('@'));
+    if stray_at {
+        return mask_to_last_at(url);
+    }
+    let masked = if parsed.password().is_some() {
+        parsed.set_password(Some("***")).is_ok()
+    } else if !parsed.username().is_empty() {
+        parsed.set_username("***").is_ok()
+    } else {
+        true
+    };
+    if masked {
+        parsed.into()
+    } else {
+        mask_to_last_at(url)
+    }
+}
+
+/// Masks everything between `://` (or the start) and the last `@` of the whole string.
+fn mask_to_last_at(url: &str) -> String {
+    let Some(at) = url.rfind('@') else {
         return url.to_string();
     };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            let masked = match userinfo.find(':') {
-                Some(colon) => format!("{}:***", &userinfo[..colon]),
-                None => "***".to_string(),
-            };
-            format!("{}{masked}{}", &url[..scheme_end + 3], &rest[at..])
-        }
-        None => url.to_string(),
-    }
+    let start = url.find("://").map_or(0, |i| i + 3).min(at);
+    format!("{}***{}", &url[..start], &url[at..])
 }
 
 /// Parses a `redis://` or `rediss://` URL; `tls_ca_file` (PEM) replaces the built-in root
@@ -187,19 +210,41 @@ mod tests {
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(
-            redact_url("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
-        assert_eq!(
-            redact_url("redis://:secret@host:1/0"),
-            "redis://:***@host:1/0"
-        );
-        assert_eq!(
-            redact_url("rediss://user:p@ss@host/2"),
-            "rediss://user:***@host/2"
-        );
-        assert_eq!(redact_url("not a url"), "not a url");
+        let cases = [
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            ("redis://127.0.0.1:6379/2", "redis://127.0.0.1:6379/2"),
+            ("redis://:secret@host:1/0", "redis://:***@host:1/0"),
+            // Username and password: the user name stays.
+            ("rediss://user:pw@host/2", "rediss://user:***@host/2"),
+            // '@' in the password: the URL parser splits at the last '@' of the authority.
+            ("rediss://user:p@ss@host/2", "rediss://user:***@host/2"),
+            // ':' in the password.
+            ("redis://:a:b:c@host:6379", "redis://:***@host:6379"),
+            // '/' in the password cuts the authority short: masked up to the last '@'.
+            ("redis://:pa/ss@127.0.0.1:1", "redis://***@127.0.0.1:1"),
+            ("redis://u:1/ss@host/0", "redis://***@host/0"),
+            ("redis://:p?w#x@host", "redis://***@host"),
+            // Percent-encoded and non-ASCII passwords.
+            ("redis://:pa%2Fss@host:1", "redis://:***@host:1"),
+            ("redis://:pässwörd@host", "redis://:***@host"),
+            // A user name alone may be a password for some clients.
+            ("redis://secret@host:6379", "redis://***@host:6379"),
+            // IPv6 hosts.
+            ("redis://:pw@[::1]:6379/0", "redis://:***@[::1]:6379/0"),
+            ("redis://[::1]:6379", "redis://[::1]:6379"),
+            // Not URLs at all.
+            ("not a url", "not a url"),
+            ("redis://:pw@host:notaport", "redis://***@host:notaport"),
+            ("::pw@host", "***@host"),
+            ("redis://:pw@", "redis://***@"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(redact_url(input), expected, "redact_url({input:?})");
+        }
+        for secret in ["secret", "pa/ss", "pässwörd", "pa%2Fss", "p?w#x"] {
+            let url = format!("redis://user:{secret}@h:1");
+            assert!(!redact_url(&url).contains(secret), "{url}");
+        }
     }
 
     #[test]

@@ -20,6 +20,11 @@
 //!   worker (`XAUTOCLAIM`). Deliveries are counted; a job delivered more than
 //!   [`WorkerOptions::max_deliveries`] times fails with "worker lost N times". A job may run
 //!   twice, but the client reports each job exactly once.
+//! * Consumers: a worker that stops gracefully leaves the group (`XGROUP DELCONSUMER`) once
+//!   nothing is pending for it; consumers of killed workers (no pending job, no heartbeat,
+//!   idle for [`WorkerOptions::consumer_idle_removal`]) are removed by live workers.
+//! * Politeness across the fleet: [`RateBudget`] keeps one request schedule (and pauses) per
+//!   key, e.g. per target host and source address, in Redis for every worker and client.
 //! * Liveness: workers heartbeat `{ns}:worker:{name}` keys (listed by
 //!   [`RedisBackend::live_workers`]); each client keeps a `{ns}:client:{id}` marker whose loss
 //!   after a reconnect means Redis lost its data, and then resubmits every job in flight. If
@@ -53,6 +58,7 @@
 //! ```
 
 mod backend;
+mod budget;
 mod conn;
 mod error;
 mod keys;
@@ -61,6 +67,7 @@ mod wire;
 mod worker;
 
 pub use backend::{RedisBackend, RedisOptions};
+pub use budget::RateBudget;
 pub use conn::redact_url;
 pub use error::RedisError;
 pub use worker::{

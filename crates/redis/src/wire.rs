@@ -12,6 +12,10 @@ use std::sync::Arc;
 use redis::Value;
 use sofleet_executor::{Job, JobOutcome, JobValue, TaskError};
 
+/// Field a worker's batch read adds to an entry it handed over without its payload and inputs
+/// (they are over the worker's limit): the entry's total size in bytes.
+pub(crate) const OVERSIZE_FIELD: &str = "_size";
+
 /// One stream entry: id and raw field/value pairs.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Entry {
@@ -163,11 +167,13 @@ pub(crate) fn decode_job(
     };
     let payload_len = entry.get("p").map_or(0, <[u8]>::len);
     let inputs_len = entry.get("i").map_or(0, <[u8]>::len);
-    if payload_len + inputs_len > max_bytes {
+    let size = entry
+        .get_u64(OVERSIZE_FIELD)
+        .unwrap_or((payload_len + inputs_len) as u64);
+    if entry.get(OVERSIZE_FIELD).is_some() || size > max_bytes as u64 {
         return Err(bad(format!(
-            "task {key} ({name} v{version}): payload and inputs are {} bytes, over this worker's \
-             limit of {max_bytes} bytes (WorkerOptions::max_payload_bytes)",
-            payload_len + inputs_len
+            "task {key} ({name} v{version}): job is {size} bytes, over the worker's limit of \
+             {max_bytes} bytes for payload and inputs (WorkerOptions::max_payload_bytes)"
         )));
     }
     let inputs = match entry.get("i") {
@@ -345,24 +351,39 @@ pub(crate) fn parse_autoclaim(v: Value) -> Result<(String, Vec<Entry>), String> 
     Ok((cursor, entries))
 }
 
-/// Parses an extended XPENDING reply into `(id, delivery count)` pairs.
-pub(crate) fn parse_pending(v: Value) -> Result<Vec<(String, u64)>, String> {
+/// One consumer of a group, from `XINFO CONSUMERS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConsumerInfo {
+    pub name: String,
+    pub pending: u64,
+    /// Milliseconds since the consumer last read or claimed.
+    pub idle_ms: u64,
+}
+
+/// Parses an `XINFO CONSUMERS` reply (RESP2 flat arrays or RESP3 maps).
+pub(crate) fn parse_consumers(v: Value) -> Result<Vec<ConsumerInfo>, String> {
     let mut out = Vec::new();
-    for item in into_items(v).ok_or("XPENDING reply is not an array")? {
-        let mut parts = into_items(item)
-            .ok_or("XPENDING item is not an array")?
+    for item in into_items(v).ok_or("XINFO CONSUMERS reply is not an array")? {
+        let mut info = ConsumerInfo {
+            name: String::new(),
+            pending: 0,
+            idle_ms: 0,
+        };
+        let mut it = into_items(item)
+            .ok_or("XINFO CONSUMERS item is not an array")?
             .into_iter();
-        let id = parts
-            .next()
-            .and_then(value_string)
-            .ok_or("XPENDING item has no id")?;
-        let _consumer = parts.next();
-        let _idle = parts.next();
-        let count = parts
-            .next()
-            .and_then(value_u64)
-            .ok_or("XPENDING item has no delivery count")?;
-        out.push((id, count));
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            match value_string(k).as_deref() {
+                Some("name") => info.name = value_string(v).unwrap_or_default(),
+                Some("pending") => info.pending = value_u64(v).unwrap_or(0),
+                Some("idle") => info.idle_ms = value_u64(v).unwrap_or(0),
+                _ => {}
+            }
+        }
+        if info.name.is_empty() {
+            return Err("XINFO CONSUMERS item has no name".into());
+        }
+        out.push(info);
     }
     Ok(out)
 }
@@ -495,6 +516,52 @@ mod tests {
     }
 
     #[test]
+    fn oversized_entries_are_refused_by_size() {
+        let e = Entry {
+            id: "5-0".into(),
+            fields: vec![
+                (b"r".to_vec(), b"ns:reply:c".to_vec()),
+                (b"j".to_vec(), b"4".to_vec()),
+                (b"k".to_vec(), b"big-4".to_vec()),
+                (b"n".to_vec(), b"t".to_vec()),
+                (b"v".to_vec(), b"1".to_vec()),
+                (OVERSIZE_FIELD.as_bytes().to_vec(), b"3000000".to_vec()),
+            ],
+        };
+        let bad = decode_job(e, 2048, "ns:reply:").unwrap_err();
+        assert_eq!(bad.reply_to, Some(("ns:reply:c".to_string(), 4)));
+        assert!(
+            bad.message
+                .contains("job is 3000000 bytes, over the worker's limit of 2048"),
+            "{}",
+            bad.message
+        );
+    }
+
+    #[test]
+    fn consumer_lists_parse() {
+        let item = |name: &str, pending: i64, idle: i64| {
+            Value::Array(vec![
+                Value::BulkString(b"name".to_vec()),
+                Value::BulkString(name.as_bytes().to_vec()),
+                Value::BulkString(b"pending".to_vec()),
+                Value::Int(pending),
+                Value::BulkString(b"idle".to_vec()),
+                Value::Int(idle),
+            ])
+        };
+        let v = Value::Array(vec![item("a", 0, 10), item("b", 2, 5)]);
+        let cs = parse_consumers(v).unwrap();
+        assert_eq!(cs.len(), 2);
+        assert_eq!(
+            (cs[1].name.as_str(), cs[1].pending, cs[1].idle_ms),
+            ("b", 2, 5)
+        );
+        assert!(parse_consumers(Value::Int(3)).is_err());
+        assert!(parse_consumers(Value::Array(vec![Value::Array(vec![])])).is_err());
+    }
+
+    #[test]
     fn stream_replies_parse() {
         let entry = |id: &str| {
             Value::Array(vec![
@@ -521,16 +588,5 @@ mod tests {
         ]);
         let (cursor, es) = parse_autoclaim(claim).unwrap();
         assert_eq!((cursor.as_str(), es.len()), ("0-0", 1));
-        let pending = Value::Array(vec![Value::Array(vec![
-            Value::BulkString(b"3-0".to_vec()),
-            Value::BulkString(b"w1".to_vec()),
-            Value::Int(10),
-            Value::Int(2),
-        ])]);
-        assert_eq!(
-            parse_pending(pending).unwrap(),
-            vec![("3-0".to_string(), 2)]
-        );
-        assert!(parse_pending(Value::Int(1)).is_err());
     }
 }

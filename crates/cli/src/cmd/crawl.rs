@@ -13,7 +13,7 @@ use sofleet_records::{FailureKind, Stage};
 use sofleet_store::{Dataset, Finalised, Journal, StoreError};
 
 use crate::args::{BackendChoice, CrawlArgs};
-use crate::cmd::{backend_client, runtime};
+use crate::cmd::{backend_client, runtime, watch_workers};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
 
@@ -66,6 +66,14 @@ pub fn run(args: CrawlArgs) -> CmdResult {
         )),
         other => store_failure(other),
     })?;
+    if matches!(args.backend, BackendChoice::Redis(_)) && args.cache_dir.is_some() {
+        return Err(Failure::Usage(
+            "--cache-dir belongs to the workers with --backend redis://…: start each worker \
+             with `sofleet worker --cache-dir DIR` instead (a job cannot choose where a worker \
+             writes)"
+                .to_owned(),
+        ));
+    }
     let refresh = args.refresh_after.map(millis);
     let config = CrawlConfig {
         base_url: args.base_url.trim_end_matches('/').to_owned(),
@@ -110,8 +118,23 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     let stop = StopFlag::new();
     let remote = matches!(args.backend, BackendChoice::Redis(_));
     let mut seen = Seen::default();
+    let no_workers: std::sync::Arc<std::sync::Mutex<Option<Failure>>> = Default::default();
     let summary: CrawlSummary = rt.block_on(async {
-        let client = backend_client(&args.backend, args.concurrency as usize).await?;
+        let (client, fleet) =
+            backend_client(&args.backend, args.concurrency as usize, &config).await?;
+        if let (Some(fleet), BackendChoice::Redis(url)) = (fleet, &args.backend) {
+            let (url, host, limit, stop, out) = (
+                url.clone(),
+                host_of(&config),
+                args.worker_timeout,
+                stop.clone(),
+                no_workers.clone(),
+            );
+            tokio::spawn(async move {
+                let failure = watch_workers(fleet, &url, &host, limit, stop).await;
+                *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+            });
+        }
         tokio::spawn(stop_on_signals(stop.clone(), dataset.clone()));
         let mut progress = Progress::new(args.no_progress);
         let summary = crawl_resume(&client, &config, &plan, &stop, resume, |event| {
@@ -169,6 +192,9 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     }
     print_summary(&dataset, &summary, &written, remote);
 
+    if let Some(failure) = no_workers.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(failure);
+    }
     if !complete {
         return Err(Failure::Partial(format!(
             "stopped early: {} questions are in {}, {} listing pages and {} questions were not \
@@ -364,25 +390,28 @@ fn metadata(
         .collect()
 }
 
+/// The crawled host as `--allow-host` takes it.
+pub(crate) fn host_of(config: &CrawlConfig) -> String {
+    url::Url::parse(&config.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| config.base_url.clone())
+}
+
 fn print_summary(dataset: &Dataset, summary: &CrawlSummary, written: &Finalised, remote: bool) {
+    // The same summary for a local run and a fleet: the counters come from the workers'
+    // reports either way.
+    eprintln!("{summary}");
+    eprintln!(
+        "wall time {:.2} s; the same {} requests one after another: {:.2} s",
+        summary.elapsed.as_secs_f64(),
+        summary.stats.requests,
+        summary.stats.request_time().as_secs_f64()
+    );
     if remote {
-        // The fetchers live in the workers: their counters are not this process's.
-        eprintln!(
-            "{} questions, {} failures, {} listing pages in {:.1} s on remote workers \
-             (request statistics are kept by each worker)",
-            summary.questions,
-            summary.failures,
-            summary.listings,
-            summary.elapsed.as_secs_f64()
-        );
-    } else {
-        eprintln!("{summary}");
-        eprintln!(
-            "wall time {:.2} s; the same {} requests one after another: {:.2} s",
-            summary.elapsed.as_secs_f64(),
-            summary.stats.requests,
-            summary.stats.request_time().as_secs_f64()
-        );
+        for worker in &summary.workers {
+            eprintln!("  worker {worker}");
+        }
     }
     if written.unwritable > 0 {
         eprintln!(

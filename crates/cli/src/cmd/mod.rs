@@ -7,7 +7,12 @@ pub mod report;
 pub mod titles;
 pub mod worker;
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sofleet_crawl::{CrawlConfig, CrawlWorker, StopFlag};
 use sofleet_executor::{Client, ThreadsBackend, TokioBackend};
+use sofleet_redis::{RedisBackend, redact_url};
 
 use crate::args::BackendChoice;
 use crate::exit::Failure;
@@ -20,23 +25,111 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Input(anyhow::anyhow!("cannot start the async runtime: {e}")))
 }
 
-/// A client over the chosen backend. Call inside the runtime (the tokio
-/// backend spawns on it). A Redis server that cannot be reached is a network
-/// failure.
-pub async fn backend_client(choice: &BackendChoice, threads: usize) -> Result<Client, Failure> {
+/// A client over the chosen backend, and the fleet behind it for a Redis backend. Call inside
+/// the runtime (the tokio backend spawns on it). A local backend gets a [`CrawlWorker`] with
+/// exactly `config`'s policy; remote workers have their own. A Redis server that cannot be
+/// reached is a network failure.
+pub async fn backend_client(
+    choice: &BackendChoice,
+    threads: usize,
+    config: &CrawlConfig,
+) -> Result<(Client, Option<Arc<RedisBackend>>), Failure> {
+    let local_worker = || {
+        CrawlWorker::local(config)
+            .map(CrawlWorker::into_resources)
+            .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))
+    };
     Ok(match choice {
-        BackendChoice::Tokio => Client::new(TokioBackend::new()),
-        BackendChoice::Threads => Client::new(ThreadsBackend::new(threads.max(1))),
+        BackendChoice::Tokio => (
+            Client::new(TokioBackend::new().with_resources(local_worker()?)),
+            None,
+        ),
+        BackendChoice::Threads => (
+            Client::new(ThreadsBackend::new(threads.max(1)).with_resources(local_worker()?)),
+            None,
+        ),
         BackendChoice::Redis(url) => {
-            let backend = sofleet_redis::RedisBackend::connect(url, Default::default())
+            let backend = RedisBackend::connect(url, Default::default())
                 .await
                 .map_err(|e| {
                     Failure::Network(anyhow::anyhow!(
                         "{e} (is redis-server running, and are workers started with \
-                         `sofleet worker --redis {url}`?)"
+                         `sofleet worker --redis {}`?)",
+                        redact_url(url)
                     ))
                 })?;
-            Client::new(backend)
+            let backend = Arc::new(backend);
+            (Client::new(backend.clone()), Some(backend))
         }
     })
+}
+
+/// How often a client with no live worker says it is still waiting.
+const NO_WORKER_NOTE_EVERY: Duration = Duration::from_secs(30);
+
+/// Watches the fleet while a remote run goes on: when no worker is alive it says so (within
+/// 5 s of the start, naming the Redis URL without its password and the command that starts a
+/// worker), repeats a note every 30 s, and after `give_up_after` without a worker stops the
+/// run through `stop` and returns the failure to exit with (code 3). Never returns otherwise.
+pub async fn watch_workers(
+    fleet: Arc<RedisBackend>,
+    url: &str,
+    host: &str,
+    give_up_after: Option<Duration>,
+    stop: StopFlag,
+) -> Failure {
+    let url = redact_url(url);
+    let poll = Duration::from_millis(500);
+    let first_note_after = Duration::from_secs(4);
+    let mut alone_since: Option<Instant> = None;
+    let mut last_note: Option<Instant> = None;
+    loop {
+        let live = match fleet.live_workers().await {
+            Ok(workers) => !workers.is_empty(),
+            // Redis trouble is reported by the backend itself; do not guess.
+            Err(_) => true,
+        };
+        let now = Instant::now();
+        if live {
+            if last_note.is_some() {
+                eprintln!("a worker is serving {url} now: continuing");
+            }
+            alone_since = None;
+            last_note = None;
+        } else {
+            let since = *alone_since.get_or_insert(now);
+            let waited = now.duration_since(since);
+            let due = match last_note {
+                None => waited >= first_note_after,
+                Some(t) => now.duration_since(t) >= NO_WORKER_NOTE_EVERY,
+            };
+            if due {
+                eprintln!(
+                    "no live sofleet worker is serving {url} (waited {} s): start one with \
+                     `sofleet worker --redis {url} --allow-host {host}`; {}",
+                    waited.as_secs(),
+                    match give_up_after {
+                        Some(limit) => format!(
+                            "giving up after {} without a worker (--worker-timeout)",
+                            humantime::format_duration(limit)
+                        ),
+                        None => "still waiting (--worker-timeout to give up)".to_owned(),
+                    }
+                );
+                last_note = Some(now);
+            }
+            if let Some(limit) = give_up_after
+                && waited >= limit
+            {
+                stop.stop();
+                return Failure::Network(anyhow::anyhow!(
+                    "no worker served {url} for {} (--worker-timeout): start workers with \
+                     `sofleet worker --redis {url} --allow-host {host}` and run the same command \
+                     again to resume",
+                    humantime::format_duration(limit)
+                ));
+            }
+        }
+        tokio::time::sleep(poll).await;
+    }
 }

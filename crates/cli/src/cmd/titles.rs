@@ -38,7 +38,7 @@ pub fn run(args: TitlesArgs) -> CmdResult {
     let mut failed = count_failed(&serial);
     if !args.serial {
         let (parallel, parallel_time) = rt.block_on(async {
-            let client = backend_client(&BackendChoice::Tokio, 1).await?;
+            let (client, _) = backend_client(&BackendChoice::Tokio, 1, &config).await?;
             timed(fetch_titles(Some(&client), &config, args.pages.clone()))
                 .await
                 .map_err(|e| Failure::Usage(e.to_string()))

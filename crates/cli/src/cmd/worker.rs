@@ -1,8 +1,18 @@
-//! `sofleet worker`: runs crawl tasks sent by remote clients through Redis.
+//! `sofleet worker`: runs crawl tasks sent by remote clients through Redis, under its own
+//! policy (hosts, robots.txt, cache, limits, source address), with a rate budget shared by
+//! every worker sending from the same address to the same host.
 
-use sofleet_crawl::{ListingTask, QuestionTask, set_local_address};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sofleet_crawl::{
+    CrawlWorker, ListingTask, QuestionTask, RobotsTask, SharedBudget, WorkerPolicy,
+};
 use sofleet_executor::TaskRegistry;
-use sofleet_redis::{WorkerOptions, redact_url, run_worker, shutdown_signal};
+use sofleet_redis::{
+    DEFAULT_NAMESPACE, RateBudget, WorkerOptions, redact_url, run_worker, shutdown_signal,
+};
 
 use crate::args::WorkerArgs;
 use crate::cmd::runtime;
@@ -12,9 +22,90 @@ use crate::exit::{CmdResult, Failure};
 pub fn registry() -> TaskRegistry {
     let mut registry = TaskRegistry::new();
     registry
+        .register::<RobotsTask>()
         .register::<ListingTask>()
         .register::<QuestionTask>();
     registry
+}
+
+/// The fleet's rate budget, kept in the Redis the fleet already uses.
+struct RedisBudget(RateBudget);
+
+impl SharedBudget for RedisBudget {
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        interval: Duration,
+    ) -> BoxFuture<'a, Result<Duration, String>> {
+        Box::pin(async move {
+            self.0
+                .reserve(key, interval)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn raise_interval<'a>(
+        &'a self,
+        key: &'a str,
+        interval: Duration,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .raise_interval(key, interval)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn pause<'a>(&'a self, key: &'a str, pause: Duration) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move { self.0.pause(key, pause).await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// The worker's policy from its flags.
+fn policy(args: &WorkerArgs, name: &str) -> WorkerPolicy {
+    let mut policy = WorkerPolicy::new(args.allow_hosts.iter().cloned());
+    policy.name = name.to_owned();
+    policy.ignore_robots = args.ignore_robots;
+    policy.cache_dir = args.cache_dir.clone();
+    policy.max_body_bytes = args.max_body_mib.saturating_mul(1 << 20);
+    policy.timeout_ms = u64::try_from(args.timeout.as_millis()).unwrap_or(u64::MAX);
+    policy.connect_timeout_ms = policy.connect_timeout_ms.min(policy.timeout_ms);
+    policy.max_requests_per_second = Some(args.max_rate.per_second());
+    policy.local_address = args.bind_ip;
+    policy
+}
+
+/// The consumer name: `--name`, or host, process id and a random suffix.
+fn worker_name(args: &WorkerArgs) -> String {
+    args.name.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "worker".to_owned());
+        let host: String = host
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(40)
+            .collect();
+        format!("{host}-{}-{:06x}", std::process::id(), rand_suffix())
+    })
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    (nanos ^ std::process::id().rotate_left(16)) & 0xff_ffff
 }
 
 /// Runs until SIGTERM / Ctrl-C, then finishes the jobs in flight and exits.
@@ -27,30 +118,48 @@ pub fn run(args: WorkerArgs) -> CmdResult {
                  list them with `ip addr`"
             ))
         })?;
-        set_local_address(ip).map_err(|e| Failure::Usage(e.to_string()))?;
+    }
+    let name = worker_name(&args);
+    let policy = policy(&args, &name);
+    let mut crawl_worker =
+        CrawlWorker::new(policy).map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))?;
+    if !args.local_budget {
+        let budget = RateBudget::new(&args.redis, DEFAULT_NAMESPACE, None)
+            .map_err(|e| Failure::Usage(format!("{e} (--redis)")))?;
+        crawl_worker = crawl_worker.with_budget(Arc::new(RedisBudget(budget)));
     }
     let mut opts = WorkerOptions::new(args.redis.clone());
     opts.concurrency = args.concurrency as usize;
     opts.visibility_timeout = args.visibility_timeout;
-    if let Some(name) = &args.name {
-        opts.consumer_name = Some(name.clone());
-    }
+    opts.consumer_name = Some(name);
+    opts.resources = crawl_worker.into_resources();
     let rt = runtime()?;
     rt.block_on(async {
         let shutdown = shutdown_signal()
             .map_err(|e| Failure::Input(anyhow::anyhow!("cannot listen for signals: {e}")))?;
         eprintln!(
-            "worker: serving crawl tasks from {} (concurrency {}{})",
+            "worker: connecting to {} (concurrency {}, crawls {}{}{}, {} rate budget)",
             redact_url(&args.redis),
             args.concurrency,
+            args.allow_hosts.join(", "),
             args.bind_ip
                 .map(|ip| format!(", requests from {ip}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if args.ignore_robots {
+                ", may skip robots.txt"
+            } else {
+                ""
+            },
+            if args.local_budget {
+                "its own"
+            } else {
+                "the fleet's shared"
+            }
         );
         let stats = run_worker(opts, registry(), shutdown)
             .await
             .map_err(|e| Failure::Network(anyhow::anyhow!("{e}")))?;
-        eprintln!("worker stopped: {stats:?}");
+        eprintln!("{stats}");
         Ok(())
     })
 }
@@ -62,6 +171,6 @@ mod tests {
     #[test]
     fn registry_has_the_crawl_tasks() {
         let tasks = registry().tasks();
-        assert_eq!(tasks.len(), 2, "{tasks:?}");
+        assert_eq!(tasks.len(), 3, "{tasks:?}");
     }
 }

@@ -1,0 +1,200 @@
+//! [`WorkerOptions`] and the defaults shared with clients.
+
+use std::time::Duration;
+
+use crate::error::RedisError;
+use crate::keys::validate_name;
+
+/// Default namespace (key prefix) shared by clients and workers.
+pub const DEFAULT_NAMESPACE: &str = "sofleet";
+/// Default consumer group name of the workers.
+pub const DEFAULT_GROUP: &str = "workers";
+/// Default limit on a job's payload plus inputs, and on a result: 16 MiB.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 16 << 20;
+
+/// Settings of a worker process ([`run_worker`](crate::run_worker)). Build with
+/// [`WorkerOptions::new`] and adjust the public fields.
+///
+/// Its `Debug` output masks the password of [`redis_url`](Self::redis_url).
+///
+/// ```
+/// use std::time::Duration;
+/// use sofleet_executor::Resources;
+/// use sofleet_redis::WorkerOptions;
+///
+/// let mut opts = WorkerOptions::new("redis://:secret@10.0.0.5:6379");
+/// opts.concurrency = 32;
+/// opts.consumer_idle_removal = Duration::from_secs(300);
+/// opts.resources = Resources::new().with(String::from("shared by every task"));
+/// assert!(!format!("{opts:?}").contains("secret"));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct WorkerOptions {
+    /// `redis://[:PASSWORD@]HOST[:PORT][/DB]`, or `rediss://...` for TLS.
+    pub redis_url: String,
+    /// Key prefix; must match the client's [`RedisOptions::namespace`](crate::RedisOptions).
+    pub namespace: String,
+    /// Consumer group name; must match the client's [`RedisOptions::group`](crate::RedisOptions).
+    pub group: String,
+    /// This worker's consumer name (unique per worker); default `HOST-PID-RANDOM`.
+    pub consumer_name: Option<String>,
+    /// Jobs run at the same time (default 16).
+    pub concurrency: usize,
+    /// A job delivered to a worker that has not confirmed it for this long is considered lost
+    /// with its worker and is reclaimed by another worker (XAUTOCLAIM). Live workers confirm
+    /// their running jobs every `visibility_timeout / 3`, so long jobs are not reclaimed.
+    /// Default 30 s.
+    pub visibility_timeout: Duration,
+    /// How often to look for jobs of lost workers (default: a quarter of the visibility timeout).
+    pub reclaim_interval: Option<Duration>,
+    /// A job is handed to workers at most this many times; when it would be delivered once
+    /// more (every previous worker died running it), it fails with "worker lost N times"
+    /// instead. Default 3.
+    pub max_deliveries: u32,
+    /// Largest accepted payload plus inputs, and largest result, in bytes (default 16 MiB).
+    ///
+    /// A bigger job fails with "job is N bytes, over the worker's limit". The worker reads
+    /// one entry per blocking read and the rest of a batch through a script that leaves the
+    /// payload of oversized entries in Redis, so the job data a worker holds at once is at
+    /// most one entry of any size (the one blocking read; bounded only by Redis'
+    /// `proto-max-bulk-len`, 512 MiB by default) plus `batch_size × max_payload_bytes`.
+    pub max_payload_bytes: usize,
+    /// Longest blocking wait for new jobs; also bounds how long a shutdown request waits for
+    /// the current read (default 1 s).
+    pub block_timeout: Duration,
+    /// Heartbeat period for [`RedisBackend::live_workers`](crate::RedisBackend::live_workers)
+    /// (default 2 s; a worker is listed until three periods pass without a heartbeat).
+    pub heartbeat_interval: Duration,
+    /// How long to keep trying to reach Redis at start before failing (default 5 s). Once
+    /// running, a worker keeps reconnecting until it is shut down.
+    pub connect_timeout: Duration,
+    /// Send a "started" report for every job (drives the client's Running status). Default true.
+    pub report_started: bool,
+    /// Most jobs read or claimed at once (default 256, at most `concurrency` free slots).
+    pub batch_size: usize,
+    /// A consumer of the group (a worker) that has no pending job, has not read for this long
+    /// and has no live heartbeat is deleted by the live workers (`XGROUP DELCONSUMER`), so
+    /// killed workers do not pile up in `XINFO CONSUMERS`. A worker that stops gracefully
+    /// deletes its own consumer. Default 10 minutes; at least the visibility timeout.
+    pub consumer_idle_removal: Duration,
+    /// Reply streams expire this long after the last result written (default 1 h), so replies
+    /// to clients that died do not accumulate.
+    pub reply_ttl: Duration,
+    /// PEM file of the CA that signed the Redis server's certificate, for `rediss://` with a
+    /// private CA (default: the built-in web PKI roots).
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    /// Shared resources every task run by this worker reads from its
+    /// [`TaskContext`](sofleet_executor::TaskContext), like apalis' `Data<T>` (an HTTP client,
+    /// a rate budget, the worker's source address). Default: none.
+    pub resources: sofleet_executor::Resources,
+}
+
+impl std::fmt::Debug for WorkerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerOptions")
+            .field("redis_url", &crate::redact_url(&self.redis_url))
+            .field("namespace", &self.namespace)
+            .field("group", &self.group)
+            .field("consumer_name", &self.consumer_name)
+            .field("concurrency", &self.concurrency)
+            .field("visibility_timeout", &self.visibility_timeout)
+            .field("reclaim_interval", &self.reclaim_interval)
+            .field("max_deliveries", &self.max_deliveries)
+            .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("block_timeout", &self.block_timeout)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("report_started", &self.report_started)
+            .field("batch_size", &self.batch_size)
+            .field("consumer_idle_removal", &self.consumer_idle_removal)
+            .field("reply_ttl", &self.reply_ttl)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("resources", &self.resources)
+            .finish()
+    }
+}
+
+impl WorkerOptions {
+    /// Default options for the given Redis URL.
+    pub fn new(redis_url: impl Into<String>) -> Self {
+        WorkerOptions {
+            redis_url: redis_url.into(),
+            namespace: DEFAULT_NAMESPACE.to_string(),
+            group: DEFAULT_GROUP.to_string(),
+            consumer_name: None,
+            concurrency: 16,
+            visibility_timeout: Duration::from_secs(30),
+            reclaim_interval: None,
+            max_deliveries: 3,
+            max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            block_timeout: Duration::from_secs(1),
+            heartbeat_interval: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(5),
+            report_started: true,
+            batch_size: 256,
+            reply_ttl: Duration::from_secs(3600),
+            consumer_idle_removal: Duration::from_secs(600),
+            tls_ca_file: None,
+            resources: sofleet_executor::Resources::new(),
+        }
+    }
+
+    pub(super) fn validate(&self) -> Result<(), RedisError> {
+        validate_name("WorkerOptions::namespace", &self.namespace)?;
+        validate_name("WorkerOptions::group", &self.group)?;
+        if let Some(c) = &self.consumer_name {
+            validate_name("WorkerOptions::consumer_name", c)?;
+        }
+        let positive = |option: &'static str, ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(RedisError::InvalidOption {
+                    option,
+                    message: format!("must be {what}"),
+                })
+            }
+        };
+        positive(
+            "WorkerOptions::concurrency",
+            self.concurrency >= 1,
+            "at least 1",
+        )?;
+        positive(
+            "WorkerOptions::batch_size",
+            self.batch_size >= 1,
+            "at least 1",
+        )?;
+        positive(
+            "WorkerOptions::max_deliveries",
+            self.max_deliveries >= 1,
+            "at least 1",
+        )?;
+        positive(
+            "WorkerOptions::visibility_timeout",
+            self.visibility_timeout >= Duration::from_millis(30),
+            "at least 30 ms",
+        )?;
+        positive(
+            "WorkerOptions::block_timeout",
+            self.block_timeout >= Duration::from_millis(1),
+            "at least 1 ms",
+        )?;
+        positive(
+            "WorkerOptions::heartbeat_interval",
+            self.heartbeat_interval >= Duration::from_millis(10),
+            "at least 10 ms",
+        )?;
+        positive(
+            "WorkerOptions::consumer_idle_removal",
+            self.consumer_idle_removal >= self.visibility_timeout,
+            "at least WorkerOptions::visibility_timeout",
+        )?;
+        positive(
+            "WorkerOptions::max_payload_bytes",
+            self.max_payload_bytes >= 1024,
+            "at least 1024",
+        )
+    }
+}
