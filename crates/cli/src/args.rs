@@ -19,7 +19,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         sofleet crawl --tag dask --sort votes --pages 1-10 --out posts.parquet\n  \
         sofleet report posts.parquet --top 10 --charts charts/\n  \
         sofleet extract saved/*.html > records.jsonl\n  \
-        sofleet mock-site --port 8080 --latency 100ms"
+        sofleet mock-site --port 8080 --latency 100ms\n\n\
+        Environment:\n  \
+        Every flag can be set by a variable: SOFLEET_<FLAG> for crawl, titles, report and\n  \
+        extract (SOFLEET_RATE=5/s, SOFLEET_BASE_URL=...), SOFLEET_WORKER_<FLAG> for worker\n  \
+        (SOFLEET_WORKER_REDIS=redis://...), SOFLEET_MOCK_SITE_<FLAG> for mock-site. A flag on\n  \
+        the command line wins. RUST_LOG sets the log filter."
 )]
 pub struct Cli {
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides it.
@@ -71,19 +76,34 @@ pub enum Command {
         sofleet mock-site --latency 100ms --rate 5/s"
     )]
     MockSite(MockSiteArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+        sofleet completions bash > ~/.local/share/bash-completion/completions/sofleet\n  \
+        sofleet completions zsh > ~/.zfunc/_sofleet\n  \
+        sofleet completions fish > ~/.config/fish/completions/sofleet.fish\n  \
+        sofleet completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `sofleet completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `sofleet crawl`.
 #[derive(Debug, Args)]
 pub struct CrawlArgs {
     /// Tag to crawl (repeat for several tags), e.g. `dask`, `c++`, `python-3.x`.
-    #[arg(long = "tag", required = true, value_parser = parse_tag)]
+    #[arg(short = 't', long = "tag", required = true, value_parser = parse_tag)]
     pub tags: Vec<String>,
     /// Listing sort order.
     #[arg(long, value_enum, default_value_t = Sort::Votes)]
     pub sort: Sort,
     /// Listing pages to crawl: `3`, `1-10`.
-    #[arg(long, default_value = "1", value_parser = parse_page_range)]
+    #[arg(short, long, default_value = "1", value_parser = parse_page_range)]
     pub pages: RangeInclusive<u32>,
     /// Questions per listing page (Stack Overflow offers 15, 30 and 50).
     #[arg(long, default_value_t = 15, value_parser = parse_pagesize)]
@@ -141,7 +161,7 @@ pub struct CrawlArgs {
     /// Failures go beside it as `<name>.failures.<ext>`, and while the crawl runs every record
     /// goes at once into the journal `<name>.journal/` beside it: a killed or stopped crawl
     /// resumes where it was by running the same command again. An existing file is added to.
-    #[arg(long, default_value = "posts.parquet")]
+    #[arg(short, long, default_value = "posts.parquet")]
     pub out: PathBuf,
     /// Plain progress lines even on a terminal.
     #[arg(long)]
@@ -173,7 +193,7 @@ pub struct ReportArgs {
 #[derive(Debug, Args)]
 pub struct TitlesArgs {
     /// Newest-questions pages to fetch: `1-8`.
-    #[arg(long, default_value = "1-8", value_parser = parse_page_range)]
+    #[arg(short, long, default_value = "1-8", value_parser = parse_page_range)]
     pub pages: RangeInclusive<u32>,
     /// Only fetch one page after another (the lesson's serial baseline).
     #[arg(long)]

@@ -1,19 +1,22 @@
 //! The `sofleet` command line: crawl Stack Overflow politely and in parallel,
 //! report on what was crawled, extract saved pages, serve the mock site.
 //!
-//! Exit codes: 0 success; 1 an error in the input or the environment (bad
+//! Every flag can also be set by an environment variable (`SOFLEET_RATE`,
+//! `SOFLEET_WORKER_REDIS`, …; see `command.rs`); a flag given on the command
+//! line wins. Exit codes: 0 success; 1 an error in the input or the environment (bad
 //! file, unwritable output); 2 usage error (bad arguments); 3 network failure
 //! (site unreachable); 4 partial result (the run finished but some pages
 //! failed and were recorded as failure rows, or some files could not be read).
 
 mod args;
 mod cmd;
+mod command;
 mod exit;
 mod progress;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::args::{Cli, Command};
 
@@ -25,7 +28,10 @@ use crate::args::{Cli, Command};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Crawl(args) => cmd::crawl::run(args),
@@ -34,6 +40,15 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Worker(args) => cmd::worker::run(args),
         Command::MockSite(args) => cmd::mock_site::run(args),
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut command::command(),
+                "sofleet",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
