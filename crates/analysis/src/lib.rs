@@ -78,6 +78,7 @@ mod fonts;
 mod frame;
 mod io;
 mod report;
+mod select;
 mod time;
 
 pub use aggregate::{
@@ -99,6 +100,7 @@ pub use report::{
     REPORT_FILE_NAME, ReportFiles, crawl_parameters, markdown_report, write_report,
     write_report_with,
 };
+pub use select::{TagSummary, summaries_by_tag, without_community_wiki};
 pub use time::parse_timestamp_ms;
 
 /// The polars version this crate is built against, re-exported so callers

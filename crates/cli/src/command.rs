@@ -19,7 +19,7 @@ pub const EXIT_CODES: &str = "Exit codes:
 /// site's are their own, so a crawl's settings never change a worker's policy.
 fn env_prefix(subcommand: &str) -> Option<&'static str> {
     match subcommand {
-        "crawl" | "titles" | "report" | "extract" => Some("SOFLEET_"),
+        "crawl" | "titles" | "report" | "extract" | "fetch" => Some("SOFLEET_"),
         "worker" => Some("SOFLEET_WORKER_"),
         "mock-site" => Some("SOFLEET_MOCK_SITE_"),
         _ => None,

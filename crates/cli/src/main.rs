@@ -12,13 +12,15 @@ mod args;
 mod cmd;
 mod command;
 mod exit;
+mod http_args;
 mod progress;
+mod values;
 
 use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, LogFormat};
 
 /// jemalloc rather than the system allocator: with glibc's per-thread arenas, finalising a
 /// 100,000-question crawl on polars' thread pool fragmented the heap (peak RSS 1.49× the
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.log_format);
     let result = match cli.command {
         Command::Crawl(args) => cmd::crawl::run(args),
         Command::Report(args) => cmd::report::run(args),
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Worker(args) => cmd::worker::run(args),
         Command::MockSite(args) => cmd::mock_site::run(args),
+        Command::Fetch(args) => cmd::fetch::run(args),
         Command::Completions(args) => {
             clap_complete::generate(
                 args.shell,
@@ -56,17 +59,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// `-v` → debug, `-vv` → trace for sofleet crates; `RUST_LOG` overrides.
-fn init_logging(verbose: u8) {
+/// `-v` → one line per request and the crawl's debug lines, `-vv` → scheduling events too
+/// (trace); dependencies stay at `warn` unless `RUST_LOG` asks for them (it overrides all of
+/// this). Colours only on a terminal, and never with `NO_COLOR` set.
+fn init_logging(verbose: u8, format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
-        1 => "warn,sofleet=debug,sofleet_crawl=debug,sofleet_executor=debug",
-        _ => "info,sofleet=trace,sofleet_crawl=trace,sofleet_executor=trace",
+        1 => "warn,sofleet=debug,sofleet_crawl=debug,sofleet_executor=info,sofleet_redis=info",
+        _ => "warn,sofleet=trace,sofleet_crawl=trace,sofleet_executor=trace,sofleet_redis=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(colour).init(),
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+    }
 }

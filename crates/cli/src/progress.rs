@@ -39,9 +39,15 @@ impl Progress {
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
         let style = ProgressStyle::with_template(
-            "{prefix:>10} [{bar:30}] {pos}/{len} {per_sec:>8} ETA {eta} {msg}",
+            "{prefix:>10} [{bar:30}] {pos}/{len} {rate:>8} ETA {eta} {msg}",
         )
         .expect("static template is valid")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}", per_second(state.per_sec()));
+            },
+        )
         .progress_chars("=> ");
         let listings = multi.add(ProgressBar::new(0).with_style(style.clone()));
         listings.set_prefix("listings");
@@ -111,6 +117,19 @@ pub fn line(p: CrawlProgress) -> String {
     line
 }
 
+/// A rate for people: `4.8/s`, `12/s`, `0.05/s`.
+fn per_second(rate: f64) -> String {
+    if !rate.is_finite() || rate <= 0.0 {
+        "0/s".to_owned()
+    } else if rate >= 10.0 {
+        format!("{rate:.0}/s")
+    } else if rate >= 0.1 {
+        format!("{rate:.1}/s")
+    } else {
+        format!("{rate:.2}/s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +156,13 @@ mod tests {
             line(resumed),
             "progress: listings 1/6, questions 10/45, failures 2 (7 questions already in the dataset)"
         );
+    }
+
+    #[test]
+    fn rates_are_rounded() {
+        assert_eq!(per_second(4.77184531), "4.8/s");
+        assert_eq!(per_second(123.456), "123/s");
+        assert_eq!(per_second(0.0512), "0.05/s");
+        assert_eq!(per_second(f64::NAN), "0/s");
     }
 }

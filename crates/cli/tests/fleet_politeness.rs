@@ -415,6 +415,11 @@ fn a_stopped_worker_prints_a_readable_summary() {
         .status();
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let text = rest.join("\n");
+    // "connected" only once it is true, then the summary.
+    assert!(
+        text.contains(&format!("worker tidy-1: connected to {}", redis.url())),
+        "{text}"
+    );
     assert!(
         text.contains("worker tidy-1: 0 jobs done"),
         "no readable summary:\n{text}"

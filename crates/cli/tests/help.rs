@@ -40,6 +40,7 @@ fn every_help_text() {
         "extract",
         "worker",
         "mock-site",
+        "fetch",
         "completions",
     ] {
         insta::assert_snapshot!(sub, help(&[sub]));

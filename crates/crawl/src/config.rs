@@ -117,8 +117,9 @@ impl Default for CrawlConfig {
         CrawlConfig {
             base_url: "https://stackoverflow.com".to_owned(),
             user_agent: format!(
-                "sofleet/{} (polite Stack Overflow research crawler; obeys robots.txt)",
-                env!("CARGO_PKG_VERSION")
+                "sofleet/{} (+{}; polite research crawler, obeys robots.txt)",
+                env!("CARGO_PKG_VERSION"),
+                env!("CARGO_PKG_REPOSITORY")
             ),
             requests_per_second: Some(1.0),
             max_concurrency_per_host: 2,

@@ -342,6 +342,12 @@ impl Fetcher {
         match cache.get(url, max_age).await {
             Lookup::Fresh(page) => {
                 StatsCounters::add(&self.stats.cache_hits, 1);
+                tracing::debug!(
+                    target: "sofleet_crawl::request",
+                    "GET {url} {} (cache hit, fetched {} s ago)",
+                    page.status,
+                    (now_ms() - page.fetched_at_ms).max(0) / 1000
+                );
                 Some(page)
             }
             Lookup::Stale { fetched_at_ms } => {
@@ -464,7 +470,7 @@ impl Fetcher {
             }
             let outcome = {
                 let _permit = self.host.in_flight.acquire().await;
-                self.wait_turn().await;
+                let waited = self.wait_turn().await;
                 // The host may have been stopped while this request waited its turn.
                 if let Some(mut stopped) = self.host_stopped() {
                     stopped.attempts = attempt - 1;
@@ -474,6 +480,7 @@ impl Fetcher {
                 let sent = Instant::now();
                 let outcome = self.send_once(&current, limit).await;
                 self.stats.requested(sent.elapsed());
+                outcome.log(&current, attempt, waited, sent.elapsed());
                 outcome
             };
             match outcome {

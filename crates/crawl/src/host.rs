@@ -168,8 +168,9 @@ impl Fetcher {
         }
     }
 
-    /// Waits until the host pause is over and the rate limiter grants a slot.
-    pub(crate) async fn wait_turn(&self) {
+    /// Waits until the host pause is over and the rate limiter grants a slot; returns how
+    /// long it waited.
+    pub(crate) async fn wait_turn(&self) -> Duration {
         let start = Instant::now();
         loop {
             let pause = *self
@@ -208,7 +209,9 @@ impl Fetcher {
             }
             break;
         }
-        self.stats.waited(start.elapsed());
+        let waited = start.elapsed();
+        self.stats.waited(waited);
+        waited
     }
 
     /// Waits for this request's slot in the fleet-wide budget; while the budget cannot be

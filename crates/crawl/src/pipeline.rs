@@ -382,6 +382,13 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
         origin: Option<Origin>,
         future: TaskFuture<CrawlReport>,
     ) {
+        tracing::trace!(
+            "scheduled {} task {url} ({} in flight, {} listings and {} questions queued)",
+            stage.as_str(),
+            self.pending.len() + 1,
+            self.listings_queue.len(),
+            self.questions_queue.len()
+        );
         self.completed.add(future.clone());
         self.pending.insert(
             future.key().to_string(),
@@ -418,9 +425,19 @@ impl<'a, S: FnMut(CrawlEvent)> Run<'a, S> {
             return;
         };
         let result = result.map(|report| {
+            tracing::trace!(
+                "{} task {} done on worker {} ({} still in flight)",
+                p.stage.as_str(),
+                p.url,
+                report.worker.name,
+                self.pending.len()
+            );
             self.tally.record(report.worker);
             report.output
         });
+        if let Err(e) = &result {
+            tracing::trace!("{} task {} failed: {e}", p.stage.as_str(), p.url);
+        }
         let cancelled = match &result {
             Err(e) => e.is_cancelled(),
             Ok(CrawlOutput::Failed(r)) => r.kind == FailureKind::Cancelled,

@@ -76,6 +76,35 @@ pub(crate) enum Attempt {
     },
 }
 
+impl Attempt {
+    /// One debug line per request (`sofleet -v`): method, URL, status, bytes, time, attempt
+    /// and the wait for the rate limit.
+    pub(crate) fn log(&self, url: &Url, attempt: u32, waited: Duration, took: Duration) {
+        if !tracing::enabled!(target: "sofleet_crawl::request", tracing::Level::DEBUG) {
+            return;
+        }
+        let outcome = match self {
+            Attempt::Done(page) => format!("{} {} bytes", page.status, page.body.len()),
+            Attempt::Redirect { status, location } => format!("{status} -> {location}"),
+            Attempt::Permanent(f) | Attempt::Retry { failure: f, .. } => match f.http_status {
+                Some(status) => format!("{status} {}", f.kind.as_str()),
+                None => format!("failed: {}", f.message),
+            },
+        };
+        let retry = if matches!(self, Attempt::Retry { .. }) {
+            ", will retry"
+        } else {
+            ""
+        };
+        tracing::debug!(
+            target: "sofleet_crawl::request",
+            "GET {url} {outcome} in {} ms (attempt {attempt}, waited {} ms for the rate limit{retry})",
+            took.as_millis(),
+            waited.as_millis()
+        );
+    }
+}
+
 pub(crate) fn failure(kind: FailureKind, status: Option<u16>, message: String) -> FetchFailure {
     FetchFailure {
         kind,
@@ -100,7 +129,7 @@ impl Fetcher {
                     FailureKind::Other
                 };
                 return Attempt::Retry {
-                    failure: failure(kind, None, format!("request failed: {e}")),
+                    failure: failure(kind, None, transport_message(&e)),
                     host_pause: None,
                 };
             }
@@ -302,6 +331,47 @@ impl Fetcher {
             ),
             host_pause: Some(Duration::from_millis(self.config.captcha_pause_ms)),
         }
+    }
+}
+
+/// What went wrong with a request that got no response, named as a user would (connection
+/// refused, DNS lookup, TLS, timeout) with the underlying cause and the URL.
+fn transport_message(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let causes = || std::iter::successors(e.source(), |&s| s.source());
+    let refused = causes().any(|s| {
+        s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    let texts: Vec<String> = causes().map(|s| s.to_string()).collect();
+    let mentions = |needle: &str| {
+        texts
+            .iter()
+            .any(|t| t.to_ascii_lowercase().contains(needle))
+    };
+    let url = e.url().map_or_else(String::new, |u| format!(" ({u})"));
+    let deepest = texts.last().cloned().unwrap_or_else(|| e.to_string());
+    if refused {
+        format!("connection refused{url}")
+    } else if e.is_timeout() {
+        format!("timed out: {deepest}{url}")
+    } else if mentions("dns error") || mentions("lookup address") {
+        format!("DNS lookup failed: {deepest}{url}")
+    } else if mentions("certificate")
+        || mentions("tls")
+        || mentions("handshake")
+        || (e.is_connect()
+            && e.url().is_some_and(|u| u.scheme() == "https")
+            && !mentions("reset")
+            && !mentions("broken pipe"))
+    {
+        // Past TCP, an https connection fails in its TLS handshake (rustls' messages do not
+        // always say "TLS": "received corrupt message of type InvalidContentType").
+        format!("TLS failed: {deepest}{url}")
+    } else if e.is_connect() {
+        format!("could not connect: {deepest}{url}")
+    } else {
+        format!("request failed: {deepest}{url}")
     }
 }
 

@@ -294,17 +294,15 @@ impl Fetcher {
                 }
             }
             RobotsRules::Unavailable(f) if f.kind == FailureKind::PauseTooLong => Err(f.clone()),
-            RobotsRules::Unavailable(f) => {
-                StatsCounters::add(&self.stats.robots_disallowed, 1);
-                Err(FetchFailure::before_request(
-                    FailureKind::DisallowedByRobots,
-                    format!(
-                        "robots.txt of {} could not be fetched ({}), so nothing is crawled there",
-                        url.origin().ascii_serialization(),
-                        f.message
-                    ),
-                ))
-            }
+            // Not counted as disallowed: the summary counts the failed robots.txt requests.
+            RobotsRules::Unavailable(f) => Err(FetchFailure::before_request(
+                FailureKind::DisallowedByRobots,
+                format!(
+                    "robots.txt of {} could not be fetched ({}), so nothing is crawled there",
+                    url.origin().ascii_serialization(),
+                    f.message
+                ),
+            )),
         }
     }
 

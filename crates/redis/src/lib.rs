@@ -71,6 +71,6 @@ pub use budget::RateBudget;
 pub use conn::redact_url;
 pub use error::RedisError;
 pub use worker::{
-    DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, WorkerInfo, WorkerOptions,
-    WorkerStats, run_worker, shutdown_signal,
+    DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, WorkerInfo,
+    WorkerOptions, WorkerStats, run_worker, shutdown_signal,
 };

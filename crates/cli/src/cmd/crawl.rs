@@ -13,6 +13,7 @@ use sofleet_records::{FailureKind, Stage};
 use sofleet_store::{Dataset, Finalised, Journal, StoreError};
 
 use crate::args::{BackendChoice, CrawlArgs};
+use crate::cmd::summary::{Pace, crawl_json, write_json};
 use crate::cmd::{backend_client, runtime, watch_workers};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
@@ -55,6 +56,49 @@ struct Seen {
     not_fetched_questions: usize,
     first_network_failure: Option<String>,
     journal_error: Option<StoreError>,
+    /// Tags with at least one listing page read.
+    listed_tags: std::collections::HashSet<String>,
+    /// Listing pages that answered 404: (URL path and page).
+    listing_404s: Vec<(String, u32)>,
+}
+
+impl Seen {
+    fn listing_failed(&mut self, f: &sofleet_records::FailureRecord) {
+        if f.stage == Stage::Listing
+            && f.http_status == Some(404)
+            && let Ok(url) = url::Url::parse(&f.url)
+        {
+            let page = url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            self.listing_404s.push((url.path().to_owned(), page));
+        }
+    }
+
+    /// The tags of `plan` with no listing page read and every page asked for answering 404,
+    /// each with the first missing page's URL: a misspelt tag (or too few pages).
+    fn tags_not_found(&self, plan: &CrawlPlan, config: &CrawlConfig) -> Vec<(String, u32, String)> {
+        let Ok(base) = url::Url::parse(&config.base_url) else {
+            return Vec::new();
+        };
+        plan.tags
+            .iter()
+            .filter(|tag| !self.listed_tags.contains(*tag))
+            .filter_map(|tag| {
+                let first = plan.listing_url(&base, tag, *plan.pages.start());
+                let pages: Vec<u32> = self
+                    .listing_404s
+                    .iter()
+                    .filter(|(path, _)| path == first.path())
+                    .map(|(_, page)| *page)
+                    .collect();
+                let min = pages.iter().min()?;
+                Some((tag.clone(), *min, first.to_string()))
+            })
+            .collect()
+    }
 }
 
 /// Runs the crawl into the dataset at `--out`, then prints the summary.
@@ -100,6 +144,8 @@ pub fn run(args: CrawlArgs) -> CmdResult {
         redirect_hosts: args.redirect_hosts.clone(),
         ..CrawlConfig::default()
     };
+    let mut config = config;
+    args.http.apply(&mut config);
     config
         .validate()
         .map_err(|e| Failure::Usage(format!("{e} (from {})", flags_of(&e))))?;
@@ -144,9 +190,15 @@ pub fn run(args: CrawlArgs) -> CmdResult {
                     if matches!(f.kind, FailureKind::Connect | FailureKind::Timeout) {
                         seen.first_network_failure.get_or_insert(f.message.clone());
                     }
+                    seen.listing_failed(&f);
                     journal.append_failure(&f)
                 }
-                CrawlEvent::Listing(l) => journal.append_listing(&*l),
+                CrawlEvent::Listing(l) => {
+                    if let Some(tag) = &l.tag {
+                        seen.listed_tags.insert(tag.clone());
+                    }
+                    journal.append_listing(&*l)
+                }
                 CrawlEvent::NotFetched(n) => {
                     match n.stage {
                         Stage::Listing => seen.not_fetched_listings += 1,
@@ -183,6 +235,23 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     }
 
     let complete = !summary.stopped;
+    // The site never answered and there was nothing before: write nothing at all.
+    let no_workers_failure = no_workers.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let (true, None, 0, 0, Some(message)) = (
+        complete && !journal.resumed() && !dataset.out().exists(),
+        &no_workers_failure,
+        summary.questions,
+        summary.listings + summary.listings_resumed,
+        &seen.first_network_failure,
+    ) {
+        journal.remove().map_err(store_failure)?;
+        report_summary(&args, &dataset, &summary, remote)?;
+        return Err(Failure::Network(anyhow!(
+            "could not reach {}: {message}; nothing was written (check --base-url and your \
+             connection)",
+            config.base_url
+        )));
+    }
     let metadata = metadata(&args, &config, &plan, &journal, &summary, complete);
     let written = dataset.finalise(&metadata).map_err(store_failure)?;
     if complete {
@@ -190,9 +259,10 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     } else {
         drop(journal);
     }
-    print_summary(&dataset, &summary, &written, remote);
+    report_summary(&args, &dataset, &summary, remote)?;
+    print_summary(&dataset, &written);
 
-    if let Some(failure) = no_workers.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    if let Some(failure) = no_workers_failure {
         return Err(failure);
     }
     if !complete {
@@ -216,6 +286,29 @@ pub fn run(args: CrawlArgs) -> CmdResult {
             "could not reach {}: {message} (check --base-url and your connection)",
             config.base_url
         )));
+    }
+    let missing = seen.tags_not_found(&plan, &config);
+    if !missing.is_empty() {
+        let named: Vec<String> = missing
+            .iter()
+            .map(|(tag, page, url)| {
+                if *page == 1 {
+                    format!(
+                        "tag `{tag}` not found (404 at {url}): check its spelling (tags are \
+                         lower-case with hyphens, e.g. `python-3.x`)"
+                    )
+                } else {
+                    format!("tag `{tag}` has no page {page} (404 at {url}): ask for fewer --pages")
+                }
+            })
+            .collect();
+        let message = named.join("; ");
+        // Nothing at all came back: the input was wrong, not the site.
+        return Err(if summary.questions == 0 {
+            Failure::Input(anyhow!(message))
+        } else {
+            Failure::Partial(message)
+        });
     }
     if written.failures > 0 {
         return Err(Failure::Partial(format!(
@@ -398,21 +491,38 @@ pub(crate) fn host_of(config: &CrawlConfig) -> String {
         .unwrap_or_else(|| config.base_url.clone())
 }
 
-fn print_summary(dataset: &Dataset, summary: &CrawlSummary, written: &Finalised, remote: bool) {
-    // The same summary for a local run and a fleet: the counters come from the workers'
-    // reports either way.
+/// The summary lines (the same for a local run and a fleet: the counters come from the
+/// workers' reports either way), the pace compared with one request after another, a line
+/// per remote worker; and the same as JSON with `--stats-json`.
+fn report_summary(
+    args: &CrawlArgs,
+    dataset: &Dataset,
+    summary: &CrawlSummary,
+    remote: bool,
+) -> Result<(), Failure> {
+    let pace = Pace {
+        rate: Some(args.rate.per_second()),
+        requests: summary.stats.requests,
+        wall: summary.elapsed,
+        request_time: summary.stats.request_time(),
+    };
     eprintln!("{summary}");
-    eprintln!(
-        "wall time {:.2} s; the same {} requests one after another: {:.2} s",
-        summary.elapsed.as_secs_f64(),
-        summary.stats.requests,
-        summary.stats.request_time().as_secs_f64()
-    );
+    for line in pace.lines() {
+        eprintln!("{line}");
+    }
     if remote {
         for worker in &summary.workers {
             eprintln!("  worker {worker}");
         }
     }
+    if let Some(path) = &args.stats_json {
+        let value = crawl_json(summary, &pace, dataset.out(), dataset.failures_path());
+        write_json(path, &value)?;
+    }
+    Ok(())
+}
+
+fn print_summary(dataset: &Dataset, written: &Finalised) {
     if written.unwritable > 0 {
         eprintln!(
             "warning: {} records could not be written; each is a failure row",

@@ -166,11 +166,12 @@ pub fn run(args: MockSiteArgs) -> CmdResult {
     }
     let rt = runtime()?;
     rt.block_on(async {
-        let site = MockSite::try_start(config).await.map_err(|e| {
-            Failure::Input(anyhow::anyhow!(
-                "cannot start the mock site on 127.0.0.1:{}: {e}",
-                args.port
-            ))
+        let site = MockSite::try_start(config).await.map_err(|e| match e {
+            MockSiteError::Bind { port, source } => Failure::Input(anyhow::anyhow!(
+                "cannot listen on 127.0.0.1:{port}: {source} (pick another --port, or 0 for \
+                 any free one)"
+            )),
+            other => Failure::Input(anyhow::anyhow!("cannot start the mock site: {other}")),
         })?;
         let url = site.base_url();
         let mut stdout = std::io::stdout();

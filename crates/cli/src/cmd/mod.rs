@@ -2,8 +2,10 @@
 
 pub mod crawl;
 pub mod extract;
+pub mod fetch;
 pub mod mock_site;
 pub mod report;
+pub mod summary;
 pub mod titles;
 pub mod worker;
 

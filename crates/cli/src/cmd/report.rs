@@ -4,12 +4,12 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 use sofleet_analysis::{
-    AnalysisError, ChartOptions, Format, Summary, markdown_report, missing_glyphs_note, read_frame,
-    read_metadata, write_report_with,
+    AnalysisError, ChartOptions, Format, Summary, TagSummary, markdown_report, missing_glyphs_note,
+    read_frame, read_metadata, summaries_by_tag, without_community_wiki, write_report_with,
 };
 use unicode_width::UnicodeWidthStr;
 
-use crate::args::{ReportArgs, ReportFormat};
+use crate::args::{ReportArgs, ReportFormat, ReportGroup};
 use crate::exit::{CmdResult, Failure};
 
 /// Reads the records, aggregates them, prints the answers; optionally writes
@@ -37,8 +37,18 @@ pub fn run(args: ReportArgs) -> CmdResult {
             args.input.display()
         ))
     })?;
-    let summary = Summary::from_frame(&frame, args.top as usize)
-        .with_context(|| format!("cannot aggregate {}", args.input.display()))?;
+    let frame = if args.exclude_community_wiki {
+        without_community_wiki(&frame).map_err(|e| not_records(&args, &e))?
+    } else {
+        frame
+    };
+    let summary =
+        Summary::from_frame(&frame, args.top as usize).map_err(|e| not_records(&args, &e))?;
+    let by_tag = match args.by {
+        Some(ReportGroup::Tag) => summaries_by_tag(&frame, args.top as usize, 3)
+            .with_context(|| format!("cannot split {} by tag", args.input.display()))?,
+        None => Vec::new(),
+    };
 
     let mut charts = Vec::new();
     if let Some(dir) = &args.charts {
@@ -68,14 +78,84 @@ pub fn run(args: ReportArgs) -> CmdResult {
     }
 
     let text = match args.format {
-        ReportFormat::Table => table(&summary),
-        ReportFormat::Md => markdown_report(&summary, &charts, &metadata),
+        ReportFormat::Table => table(&summary) + &tag_sections(&by_tag, false),
+        ReportFormat::Md => {
+            markdown_report(&summary, &charts, &metadata) + &tag_sections(&by_tag, true)
+        }
+        ReportFormat::Json if args.by.is_some() => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "summary": summary,
+                "by_tag": by_tag,
+            }))
+            .context("cannot encode the summary")?
+        }
         ReportFormat::Json => {
             serde_json::to_string_pretty(&summary).context("cannot encode the summary")?
         }
     };
     println!("{text}");
     Ok(())
+}
+
+/// A file that is not a crawl's records, said in CLI terms: which file, what it lacks, and
+/// the commands that make a records file.
+fn not_records(args: &ReportArgs, e: &AnalysisError) -> Failure {
+    let file = args.input.display();
+    let what = match e {
+        AnalysisError::MissingColumn { column, .. } => format!("it has no column `{column}`"),
+        AnalysisError::ColumnType {
+            column,
+            found,
+            expected,
+            ..
+        } => format!("its column `{column}` holds {found}, not {expected}"),
+        other => other.to_string(),
+    };
+    Failure::Input(anyhow::anyhow!(
+        "{file} is not a file of question records ({what}): `sofleet report` reads what \
+         `sofleet crawl --out {file}` writes; from saved pages, make one with `sofleet extract \
+         PAGES --records > {file}` (plain `sofleet extract` writes one object per page, which \
+         report cannot read)"
+    ))
+}
+
+/// `--by tag`: for each tag, its questions and top answerers (Markdown or text).
+fn tag_sections(by_tag: &[TagSummary], markdown: bool) -> String {
+    let mut out = String::new();
+    if by_tag.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if markdown {
+            "\n## By tag\n"
+        } else {
+            "\nby tag"
+        }
+    );
+    for t in by_tag {
+        let s = &t.summary;
+        let top: Vec<String> = s
+            .authors_by_votes
+            .iter()
+            .map(|a| format!("{} ({} votes)", a.author, a.votes))
+            .collect();
+        let line = format!(
+            "{}: {} questions, {} answered, {} with an accepted answer; top answerers: {}",
+            t.tag,
+            s.questions,
+            s.answered,
+            s.with_accepted,
+            if top.is_empty() {
+                "none".to_owned()
+            } else {
+                top.join(", ")
+            }
+        );
+        let _ = writeln!(out, "{}{line}", if markdown { "- " } else { "  " });
+    }
+    out
 }
 
 /// The lesson's answers as aligned text tables.

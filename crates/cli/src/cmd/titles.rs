@@ -7,21 +7,24 @@ use sofleet_crawl::{CrawlConfig, ListingResult, fetch_titles};
 use sofleet_records::FailureRecord;
 
 use crate::args::{BackendChoice, TitlesArgs};
+use crate::cmd::summary::{Pace, describe_rate, write_json};
 use crate::cmd::{backend_client, runtime};
 use crate::exit::{CmdResult, Failure};
+use serde_json::json;
 
 type PageResults = Vec<Result<ListingResult, FailureRecord>>;
 
 /// Fetches the pages serially (and, unless `--serial`, in parallel too),
 /// prints each page's titles and the wall times side by side.
 pub fn run(args: TitlesArgs) -> CmdResult {
-    let config = CrawlConfig {
+    let mut config = CrawlConfig {
         base_url: args.base_url.trim_end_matches('/').to_owned(),
         requests_per_second: Some(args.rate.per_second()),
         max_concurrency_per_host: args.concurrency,
         ignore_robots: args.ignore_robots,
         ..CrawlConfig::default()
     };
+    args.http.apply(&mut config);
     config
         .validate()
         .map_err(|e| Failure::Usage(format!("{e} (from {})", super::crawl::flags_of(&e))))?;
@@ -36,6 +39,7 @@ pub fn run(args: TitlesArgs) -> CmdResult {
         serial_time.as_secs_f64()
     );
     let mut failed = count_failed(&serial);
+    let mut parallel_figures: Option<serde_json::Value> = None;
     if !args.serial {
         let (parallel, parallel_time) = rt.block_on(async {
             let (client, _) = backend_client(&BackendChoice::Tokio, 1, &config).await?;
@@ -49,7 +53,43 @@ pub fn run(args: TitlesArgs) -> CmdResult {
             parallel_time.as_secs_f64(),
             serial_time.as_secs_f64() / parallel_time.as_secs_f64().max(1e-9)
         );
+        let pace = Pace {
+            rate: Some(args.rate.per_second()),
+            // robots.txt first, unless ignored.
+            requests: parallel.len() as u64 + u64::from(!args.ignore_robots),
+            wall: parallel_time,
+            request_time: Duration::ZERO,
+        };
+        if pace.rate_bound() {
+            println!(
+                "note: both runs are held to {} ({} requests need at least {:.1} s either \
+                 way): the parallel speed-up shows with a faster --rate, if the site allows it",
+                describe_rate(args.rate.per_second()),
+                pace.requests,
+                pace.rate_floor().as_secs_f64()
+            );
+        }
         failed += count_failed(&parallel);
+        parallel_figures = Some(json!({
+            "pages": parallel.len(),
+            "failed": count_failed(&parallel),
+            "seconds": parallel_time.as_secs_f64(),
+            "speedup": serial_time.as_secs_f64() / parallel_time.as_secs_f64().max(1e-9),
+            "rate_bound": pace.rate_bound(),
+        }));
+    }
+    if let Some(path) = &args.stats_json {
+        let value = json!({
+            "command": "titles",
+            "rate_per_second": args.rate.per_second(),
+            "serial": {
+                "pages": serial.len(),
+                "failed": count_failed(&serial),
+                "seconds": serial_time.as_secs_f64(),
+            },
+            "parallel": parallel_figures,
+        });
+        write_json(path, &value)?;
     }
     if failed == serial.len() * if args.serial { 1 } else { 2 } && failed > 0 {
         let message = serial

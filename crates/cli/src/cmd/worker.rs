@@ -133,6 +133,10 @@ pub fn run(args: WorkerArgs) -> CmdResult {
     opts.visibility_timeout = args.visibility_timeout;
     opts.consumer_name = Some(name);
     opts.resources = crawl_worker.into_resources();
+    let url = redact_url(&args.redis);
+    opts.on_ready = Some(std::sync::Arc::new(move |name: &str| {
+        eprintln!("worker {name}: connected to {url}; serving crawl tasks (Ctrl-C to stop)");
+    }));
     let rt = runtime()?;
     rt.block_on(async {
         let shutdown = shutdown_signal()

@@ -30,7 +30,9 @@ use crate::error::RedisError;
 use crate::keys::{Keys, now_ms, random_hex};
 use crate::wire::{self, BadJob, Entry, WireJob};
 
-pub use options::{DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, WorkerOptions};
+pub use options::{
+    DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, WorkerOptions,
+};
 pub use stats::{WorkerInfo, WorkerStats};
 
 use heartbeat::{heartbeat_loop, heartbeat_once, host_name};
@@ -182,6 +184,9 @@ pub async fn run_worker(
     // Heartbeat (and keep-alive of running jobs) before reading, so the worker is listed
     // as soon as it can take work.
     heartbeat_once(&mut ctl, &shared).await;
+    if let Some(ready) = &shared.opts.on_ready {
+        ready(&shared.consumer);
+    }
     let (hb_stop_tx, hb_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let heartbeat = tokio::spawn(heartbeat_loop(
         Link::new(client.clone(), Duration::from_secs(10)),

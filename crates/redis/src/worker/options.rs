@@ -88,6 +88,9 @@ pub struct WorkerOptions {
     /// [`TaskContext`](sofleet_executor::TaskContext), like apalis' `Data<T>` (an HTTP client,
     /// a rate budget, the worker's source address). Default: none.
     pub resources: sofleet_executor::Resources,
+    /// Called once the worker has connected, joined the group and announced itself, with its
+    /// consumer name (e.g. to print "connected" only when it is true). Default: none.
+    pub on_ready: Option<ReadyHook>,
 }
 
 impl std::fmt::Debug for WorkerOptions {
@@ -111,9 +114,19 @@ impl std::fmt::Debug for WorkerOptions {
             .field("reply_ttl", &self.reply_ttl)
             .field("tls_ca_file", &self.tls_ca_file)
             .field("resources", &self.resources)
+            .field("on_ready", &self.on_ready.is_some())
             .finish()
     }
 }
+
+/// [`WorkerOptions::on_ready`]: called with the worker's consumer name once it serves jobs.
+///
+/// ```
+/// use std::sync::Arc;
+/// let mut opts = sofleet_redis::WorkerOptions::new("redis://127.0.0.1:6379");
+/// opts.on_ready = Some(Arc::new(|name: &str| eprintln!("worker {name}: connected")));
+/// ```
+pub type ReadyHook = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl WorkerOptions {
     /// Default options for the given Redis URL.
@@ -137,6 +150,7 @@ impl WorkerOptions {
             consumer_idle_removal: Duration::from_secs(600),
             tls_ca_file: None,
             resources: sofleet_executor::Resources::new(),
+            on_ready: None,
         }
     }
 

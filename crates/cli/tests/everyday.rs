@@ -1,0 +1,432 @@
+//! The everyday tools of a crawler user, against the real mock site and the real binary:
+//! per-request log lines, the summary as JSON, fetching one URL, saved pages into a report,
+//! and the error messages (as snapshots: a change to their text is a visible diff).
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use sofleet_mock_so::{MockSite, MockSiteConfig};
+
+fn sofleet() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sofleet"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SOFLEET_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    cmd
+}
+
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn site() -> MockSite {
+    MockSite::start(MockSiteConfig {
+        record_requests: true,
+        ..MockSiteConfig::default()
+    })
+    .await
+}
+
+fn crawl(site: &MockSite, out: &Path) -> Command {
+    let mut cmd = sofleet();
+    cmd.args([
+        "crawl",
+        "-t",
+        "dask",
+        "-p",
+        "1",
+        "--rate",
+        "50/s",
+        "--no-progress",
+    ])
+    .args(["--base-url", &site.base_url()])
+    .arg("-o")
+    .arg(out);
+    cmd
+}
+
+/// The number after `label ` in the printed summary.
+fn number_after(text: &str, label: &str) -> u64 {
+    let at = text
+        .find(&format!("{label} "))
+        .unwrap_or_else(|| panic!("no `{label}` in:\n{text}"));
+    text[at + label.len() + 1..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after `{label}`:\n{text}"))
+}
+
+/// `text` with the run's variable parts (the site's port, temporary paths) replaced, for
+/// snapshots.
+fn stable(text: &str, site: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "TMP");
+    if site.is_empty() {
+        text
+    } else {
+        text.replace(site, "http://SITE")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_one_line_per_request_without_colour_and_the_summary_as_json() {
+    let site = site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    let mut cmd = crawl(&site, &dir.path().join("posts.jsonl"));
+    cmd.arg("-v").arg("--stats-json").arg(&stats);
+    let output = run(cmd).await;
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    let request_lines = text
+        .lines()
+        .filter(|l| l.contains("sofleet_crawl::request") && l.contains(" GET "))
+        .count();
+    let requests = site.request_count().await;
+    assert_eq!(request_lines, requests, "{text}");
+    assert_eq!(number_after(&text, "requests") as usize, requests);
+    // Piped: no colour codes; the HTML parser's own debug lines stay out.
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(!text.contains("html5ever"), "{text}");
+
+    // --stats-json holds what the summary printed.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(json["command"], "crawl");
+    assert!(text.contains("15 questions, 0 failures"), "{text}");
+    assert_eq!(json["questions"], 15);
+    assert_eq!(json["requests"]["requests"], requests as u64);
+    assert_eq!(
+        json["requests"]["cache_hits"],
+        number_after(&text, "cache hits")
+    );
+    assert_eq!(
+        json["requests"]["too_many_requests"],
+        number_after(&text, "429")
+    );
+    assert_eq!(json["failures"], 0);
+    assert!(json["pace"]["serial_seconds_at_rate"].as_f64().unwrap() > 0.0);
+    assert!(json["workers"].as_array().is_some_and(|w| !w.is_empty()));
+
+    // -vv adds scheduling events; --log-format json writes one object per line.
+    let mut cmd = crawl(&site, &dir.path().join("again.jsonl"));
+    cmd.args(["-vv", "--log-format", "json"]);
+    let output = run(cmd).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events: Vec<serde_json::Value> = stderr(&output)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        events.iter().any(|e| e["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("scheduled question task"))),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["target"] == "sofleet_crawl::request")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_one_url_politely_then_from_the_cache() {
+    let site = site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let question = format!(
+        "/questions/{}",
+        site.expected_listing("dask", "votes", 1, 15)[0]
+    );
+    let fetch = |path: &str| {
+        let mut cmd = sofleet();
+        cmd.args([
+            "fetch",
+            path,
+            "--base-url",
+            &site.base_url(),
+            "--rate",
+            "50/s",
+        ])
+        .arg("--cache-dir")
+        .arg(&cache);
+        cmd
+    };
+    let output = run(fetch(&question)).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let record: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(record["kind"], "question");
+    assert_eq!(record["record"]["id"].as_u64(), question[11..].parse().ok());
+    assert!(
+        stderr(&output).contains("(2 requests,"),
+        "{}",
+        stderr(&output)
+    ); // robots.txt first
+    let before = site.request_count().await;
+    let output = run(fetch(&question)).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("(cache hit,"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        site.request_count().await,
+        before,
+        "a cache hit made a request"
+    );
+    // --html prints the page itself.
+    let mut html = fetch(&question);
+    html.arg("--html");
+    assert!(stdout(&run(html).await).contains("<html"));
+
+    // robots.txt is obeyed: /search is disallowed, and never requested.
+    let output = run(fetch("/search?q=dask")).await;
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    insta::assert_snapshot!(
+        "fetch_disallowed",
+        stable(&stderr(&output), &site.base_url(), dir.path())
+    );
+    assert!(
+        !site
+            .requests()
+            .await
+            .iter()
+            .any(|r| r.path.starts_with("/search")),
+        "a disallowed page was requested"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_pages_become_a_report() {
+    let site = site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages = Vec::new();
+    for (n, id) in site
+        .expected_listing("dask", "votes", 1, 15)
+        .into_iter()
+        .take(4)
+        .enumerate()
+    {
+        let mut html = sofleet();
+        html.args([
+            "fetch",
+            &format!("/questions/{id}"),
+            "--html",
+            "--rate",
+            "50/s",
+        ])
+        .args(["--base-url", &site.base_url()]);
+        let output = run(html).await;
+        assert!(output.status.success(), "{}", stderr(&output));
+        let page = dir.path().join(format!("q{n}.html"));
+        std::fs::write(&page, &output.stdout).unwrap();
+        pages.push(page);
+    }
+    let records = dir.path().join("records.jsonl");
+    let mut extract = sofleet();
+    extract.args(["extract", "--records"]).args(&pages);
+    let output = run(extract).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::fs::write(&records, &output.stdout).unwrap();
+
+    let output = run({
+        let mut report = sofleet();
+        report.arg("report").arg(&records).args(["--by", "tag"]);
+        report
+    })
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("4 questions:"), "{text}");
+    assert!(text.contains("\nby tag\n  dask: 4 questions"), "{text}");
+
+    // Plain `extract` output is not records: report says so in CLI terms.
+    let plain = dir.path().join("plain.jsonl");
+    let mut extract = sofleet();
+    extract.arg("extract").args(&pages);
+    std::fs::write(&plain, run(extract).await.stdout).unwrap();
+    let mut report = sofleet();
+    report.arg("report").arg(&plain);
+    let output = run(report).await;
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(
+        "report_not_records",
+        stable(&stderr(&output), &site.base_url(), dir.path())
+    );
+}
+
+#[test]
+fn community_wiki_can_be_left_out_of_the_rankings() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pages");
+    let pages: Vec<_> = [
+        "a-q-accepted.html",
+        "a-q-community-wiki.html",
+        "a-q-no-answers.html",
+    ]
+    .iter()
+    .map(|p| fixtures.join(p))
+    .collect();
+    let output = sofleet()
+        .args(["extract", "--records"])
+        .args(&pages)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let records = dir.path().join("records.jsonl");
+    std::fs::write(&records, &output.stdout).unwrap();
+    let report = |extra: &[&str]| {
+        let output = sofleet()
+            .arg("report")
+            .arg(&records)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert!(report(&[]).contains("community wiki"));
+    let without = report(&["--exclude-community-wiki"]);
+    assert!(!without.contains("community wiki"), "{without}");
+    assert!(without.starts_with("3 questions: 2 answered"), "{without}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_messages() {
+    let site = site().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // Nothing listens on the port: connection refused, exit 3, and nothing written.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{closed}");
+    let out = dir.path().join("posts.jsonl");
+    let mut cmd = sofleet();
+    cmd.args(["crawl", "-t", "dask", "--retries", "0", "--no-progress"])
+        .args(["--base-url", &dead])
+        .arg("-o")
+        .arg(&out);
+    let output = run(cmd).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let last = stderr(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!("unreachable_site", last.replace(&dead, "http://DEAD"));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "files written for a site that never answered"
+    );
+
+    // https to a server that speaks plain HTTP: a TLS failure, named as such, exit 3.
+    let tls = site.base_url().replace("http://", "https://");
+    let output = run({
+        let mut cmd = sofleet();
+        cmd.args([
+            "fetch",
+            "/questions/1",
+            "--retries",
+            "0",
+            "--base-url",
+            &tls,
+        ]);
+        cmd
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let last = stderr(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!("tls_failure", last.replace(&tls, "https://SITE"));
+
+    // A misspelt tag.
+    let mut cmd = sofleet();
+    cmd.args(["crawl", "-t", "dsak", "--rate", "50/s", "--no-progress"])
+        .args(["--base-url", &site.base_url()])
+        .arg("-o")
+        .arg(dir.path().join("typo.jsonl"));
+    let output = run(cmd).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let last = stderr(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!("tag_not_found", stable(&last, &site.base_url(), dir.path()));
+
+    // More pages than the tag has.
+    let mut cmd = sofleet();
+    cmd.args([
+        "crawl",
+        "-t",
+        "dask",
+        "-p",
+        "900-901",
+        "--rate",
+        "50/s",
+        "--no-progress",
+    ])
+    .args(["--base-url", &site.base_url()])
+    .arg("-o")
+    .arg(dir.path().join("far.jsonl"));
+    let output = run(cmd).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let last = stderr(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!(
+        "page_not_found",
+        stable(&last, &site.base_url(), dir.path())
+    );
+
+    // A missing file to extract.
+    let output = sofleet()
+        .arg("extract")
+        .arg(dir.path().join("missing.html"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let last = stderr(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!("extract_missing_file", stable(&last, "", dir.path()));
+
+    // The mock site on a port in use: the hint once, in CLI terms.
+    let busy = site.base_url().rsplit(':').next().unwrap().to_owned();
+    let output = sofleet()
+        .args(["mock-site", "--port", &busy])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output).replace(&busy, "PORT");
+    insta::assert_snapshot!("mock_site_port_in_use", text.trim_end());
+}
