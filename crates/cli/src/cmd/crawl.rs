@@ -77,8 +77,8 @@ impl Seen {
         }
     }
 
-    /// The tags of `plan` with no listing page read and every page asked for answering 404,
-    /// each with the first missing page's URL: a misspelt tag (or too few pages).
+    /// The tags of `plan` with no listing page read and a listing page answering 404, each
+    /// with its first missing page and that page's URL: a misspelt tag (or too few pages).
     fn tags_not_found(&self, plan: &CrawlPlan, config: &CrawlConfig) -> Vec<(String, u32, String)> {
         let Ok(base) = url::Url::parse(&config.base_url) else {
             return Vec::new();
@@ -94,8 +94,8 @@ impl Seen {
                     .filter(|(path, _)| path == first.path())
                     .map(|(_, page)| *page)
                     .collect();
-                let min = pages.iter().min()?;
-                Some((tag.clone(), *min, first.to_string()))
+                let min = *pages.iter().min()?;
+                Some((tag.clone(), min, plan.listing_url(&base, tag, min).to_string()))
             })
             .collect()
     }
