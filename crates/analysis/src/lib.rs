@@ -40,7 +40,7 @@
 //! #             body_text: String::new(), body_text_excluding_notices: String::new(),
 //! #             body_html: String::new(), author: Author::CommunityWiki, asked: None,
 //! #             answer_count_declared: None, answer_sort: None, answers,
-//! #             markup_era: sofleet_extract::MarkupEra::E,
+//! #             markup_era: sofleet_records::MarkupEra::E,
 //! #         },
 //! #         source_url: format!("http://127.0.0.1/questions/{id}"),
 //! #         listing_url: None, listing_tag: None, listing_page: None, fetched_at_ms: 0,

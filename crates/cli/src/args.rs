@@ -14,6 +14,7 @@ pub use crate::values::{
     BackendChoice, Rate, parse_backend, parse_duration, parse_max_pause, parse_page_range,
     parse_pagesize, parse_rate, parse_request_timeout, parse_tag, parse_ttl,
 };
+pub use sofleet_records::Sort;
 
 /// Crawl Stack Overflow politely and in parallel, and answer questions about it.
 #[derive(Debug, Parser)]
@@ -164,7 +165,7 @@ pub struct CrawlArgs {
     #[arg(short = 't', long = "tag", required = true, value_parser = parse_tag)]
     pub tags: Vec<String>,
     /// Listing sort order.
-    #[arg(long, value_enum, default_value_t = Sort::Votes)]
+    #[arg(long, default_value = "votes", value_parser = sort_parser())]
     pub sort: Sort,
     /// Listing pages to crawl: `3`, `1-10`.
     #[arg(short, long, default_value = "1", value_parser = parse_page_range)]
@@ -427,31 +428,6 @@ pub struct MockSiteArgs {
     pub crawl_delay: Option<String>,
 }
 
-/// Listing sort orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Sort {
-    /// Highest score first.
-    Votes,
-    /// Newest first.
-    Newest,
-    /// Most recently active first.
-    Active,
-    /// Most linked first.
-    Frequent,
-}
-
-impl Sort {
-    /// The value Stack Overflow's `tab=` query parameter takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Votes => "votes",
-            Sort::Newest => "newest",
-            Sort::Active => "active",
-            Sort::Frequent => "frequent",
-        }
-    }
-}
-
 /// Output format of `sofleet report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -461,6 +437,15 @@ pub enum ReportFormat {
     Md,
     /// One JSON object.
     Json,
+}
+
+/// `--sort`: one of [`Sort`]'s values, listed in `--help`.
+fn sort_parser() -> impl clap::builder::TypedValueParser<Value = Sort> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(
+        Sort::ALL.map(|s| clap::builder::PossibleValue::new(s.as_str()).help(s.description())),
+    )
+    .map(|value| Sort::parse(&value).unwrap_or(Sort::Votes))
 }
 
 #[cfg(test)]

@@ -5,12 +5,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sofleet_records::Sort;
 use url::Url;
 
 use crate::error::CrawlError;
 
-/// The listing orders Stack Overflow offers (`?tab=`).
-pub const SORTS: [&str; 4] = ["votes", "newest", "active", "frequent"];
+/// The listing orders Stack Overflow offers (`?tab=`): the values of [`Sort`].
+pub const SORTS: [&str; 4] = [
+    Sort::Votes.as_str(),
+    Sort::Newest.as_str(),
+    Sort::Active.as_str(),
+    Sort::Frequent.as_str(),
+];
 
 /// The page sizes Stack Overflow offers for tag listings (`&pagesize=`).
 pub const PAGE_SIZES: [u32; 3] = [15, 30, 50];

@@ -36,7 +36,6 @@ mod driver;
 mod error;
 mod limits;
 mod listing;
-mod model;
 mod question;
 mod scan;
 
@@ -48,7 +47,9 @@ use serde::{Deserialize, Serialize};
 pub use block::classify_block;
 pub use error::{BlockKind, Excess, ExtractError};
 pub use limits::{ExtractLimits, MAX_ATTRIBUTES, MAX_FORMATTING, MAX_NESTING, MAX_WORK_PER_BYTE};
-pub use model::*;
+/// The page model lives in the leaf data crate, `sofleet-records` (so readers of records
+/// do not compile an HTML parser); re-exported here so extraction reads as one API.
+pub use sofleet_records::model::{self, *};
 
 use driver::Clock;
 use scan::Markers;

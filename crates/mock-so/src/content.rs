@@ -23,48 +23,8 @@ const BASE_ID: u64 = 67_000_000;
 /// Creation time of the first question: 2021-05-03T00:00:00Z.
 const T0: i64 = 1_620_000_000;
 
-/// A listing order (`tab=` / `sort=` query value).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sort {
-    /// `votes`: highest score first.
-    Votes,
-    /// `newest`: most recently asked first.
-    Newest,
-    /// `active`: most recently modified first.
-    Active,
-    /// `frequent`: most viewed first.
-    Frequent,
-}
-
-impl Sort {
-    /// All sorts, in index order.
-    pub const ALL: [Sort; 4] = [Sort::Votes, Sort::Newest, Sort::Active, Sort::Frequent];
-
-    /// Parses a `tab=`/`sort=` value (case-insensitive); `None` if unknown.
-    pub fn parse(value: &str) -> Option<Sort> {
-        match value.to_ascii_lowercase().as_str() {
-            "votes" => Some(Sort::Votes),
-            "newest" => Some(Sort::Newest),
-            "active" => Some(Sort::Active),
-            "frequent" => Some(Sort::Frequent),
-            _ => None,
-        }
-    }
-
-    /// The query value (`votes`, `newest`, `active`, `frequent`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Votes => "votes",
-            Sort::Newest => "newest",
-            Sort::Active => "active",
-            Sort::Frequent => "frequent",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+/// A listing order (`tab=` / `sort=` query value): the one shared by the whole workspace.
+pub use sofleet_records::Sort;
 
 /// Normalises a requested page size the way the site does: `None`, 0 or
 /// garbage -> 15, above 50 -> 50.
@@ -937,8 +897,8 @@ impl SiteContent {
     /// The order of a tag's questions (or of all questions for `tag == None`).
     pub(crate) fn order(&self, tag: Option<&str>, sort: Sort) -> Option<&[u32]> {
         match tag {
-            None => Some(&self.all[sort.index()]),
-            Some(t) => self.by_tag.get(t).map(|o| o[sort.index()].as_slice()),
+            None => Some(&self.all[sort as usize]),
+            Some(t) => self.by_tag.get(t).map(|o| o[sort as usize].as_slice()),
         }
     }
 

@@ -1,6 +1,9 @@
-//! The records a sofleet crawl emits, shared by `sofleet-crawl` (which
-//! produces them), `sofleet-analysis` (which turns them into frames) and the
-//! CLI (which writes them). Plain serde data: no HTTP, no HTML, no polars.
+//! The data model of sofleet, at the bottom of the crate graph: the page model
+//! (`Question`, `Answer`, `Author`, `ListingPage`, `MarkupEra`, …) that
+//! `sofleet-extract` fills from HTML, and the records a crawl emits, shared by
+//! `sofleet-crawl` (which produces them), `sofleet-analysis` (which turns them
+//! into frames) and the CLI (which writes them). Plain serde data: no HTTP, no
+//! HTML parser, no polars — a program that only reads records compiles none of them.
 //!
 //! ```
 //! use sofleet_records::{FailureKind, FailureRecord, Stage};
@@ -16,7 +19,11 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-pub use sofleet_extract::{Answer, Author, Question};
+
+pub mod model;
+pub use model::{
+    Answer, Author, ListingEntry, ListingPage, ListingType, MarkupEra, Pagination, Question, Sort,
+};
 
 /// A question page that was fetched and extracted, with where and when it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -41,7 +41,7 @@ pub fn question(id: u64, tags: &[&str], answers: Vec<Answer>) -> CrawledQuestion
             author: user("asker", Some(1)),
             asked: Some("2020-01-01T00:00:00Z".into()),
             answer_count_declared: Some(answers.len() as u32),
-            markup_era: sofleet_extract::MarkupEra::E,
+            markup_era: sofleet_records::MarkupEra::E,
             answer_sort: Some("votes".into()),
             answers,
         },

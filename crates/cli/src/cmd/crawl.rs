@@ -95,7 +95,11 @@ impl Seen {
                     .map(|(_, page)| *page)
                     .collect();
                 let min = *pages.iter().min()?;
-                Some((tag.clone(), min, plan.listing_url(&base, tag, min).to_string()))
+                Some((
+                    tag.clone(),
+                    min,
+                    plan.listing_url(&base, tag, min).to_string(),
+                ))
             })
             .collect()
     }

@@ -1,4 +1,5 @@
-//! The typed records the extractor produces. They own all their data and are
+//! The page model: what `sofleet-extract` reads out of a Stack Overflow page (and re-exports
+//! as its own API). The types own all their data and are
 //! `Send + Sync`, so they can leave the synchronous parse call and travel
 //! between threads, tasks and processes (they are serde-serializable).
 
@@ -223,4 +224,66 @@ pub struct ListingPage {
     pub questions: Vec<ListingEntry>,
     /// Pagination; `None` on pages without a pager (home page).
     pub pagination: Option<Pagination>,
+}
+
+/// A listing order: the `tab=` / `sort=` query value of a listing page. The one definition
+/// the crawler, the mock site and the command line share.
+///
+/// ```
+/// use sofleet_records::Sort;
+/// assert_eq!(Sort::parse("Votes"), Some(Sort::Votes));
+/// assert_eq!(Sort::Frequent.as_str(), "frequent");
+/// assert_eq!(Sort::parse("hot"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// `votes`: highest score first.
+    Votes,
+    /// `newest`: most recently asked first.
+    Newest,
+    /// `active`: most recently modified first.
+    Active,
+    /// `frequent`: most linked first.
+    Frequent,
+}
+
+impl Sort {
+    /// All sorts, in declaration order.
+    pub const ALL: [Sort; 4] = [Sort::Votes, Sort::Newest, Sort::Active, Sort::Frequent];
+
+    /// Parses a `tab=` / `sort=` value (case-insensitive); `None` if unknown.
+    pub fn parse(value: &str) -> Option<Sort> {
+        Sort::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(value))
+    }
+
+    /// The query value (`votes`, `newest`, `active`, `frequent`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Sort::Votes => "votes",
+            Sort::Newest => "newest",
+            Sort::Active => "active",
+            Sort::Frequent => "frequent",
+        }
+    }
+}
+
+impl Sort {
+    /// What the order means, for people (`--help`).
+    pub const fn description(self) -> &'static str {
+        match self {
+            Sort::Votes => "Highest score first",
+            Sort::Newest => "Newest first",
+            Sort::Active => "Most recently active first",
+            Sort::Frequent => "Most linked first",
+        }
+    }
+}
+
+impl std::fmt::Display for Sort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
