@@ -53,40 +53,47 @@ pub struct TagSummary {
     pub summary: Summary,
 }
 
-/// One [`Summary`] per tag for the `top_tags` tags with the most questions (a question with
-/// several tags counts in each), each keeping `top_n` authors.
+/// One [`Summary`] per tag in `tags` (e.g. the first of a summary's
+/// [`questions_per_tag`](Summary::questions_per_tag)) over the questions carrying it, each
+/// keeping `top_n` authors.
 ///
 /// ```
-/// use sofleet_analysis::{questions_frame, summaries_by_tag};
-/// assert!(summaries_by_tag(&questions_frame(&[])?, 5, 3)?.is_empty());
+/// use sofleet_analysis::{Summary, questions_frame, summaries_by_tag};
+/// let frame = questions_frame(&[])?;
+/// let summary = Summary::from_frame(&frame, 10)?;
+/// let tags = summary.questions_per_tag.iter().take(5).map(|t| t.tag.as_str());
+/// assert!(summaries_by_tag(&frame, tags, 3)?.is_empty());
 /// # Ok::<(), sofleet_analysis::AnalysisError>(())
 /// ```
 ///
 /// # Errors
 /// As [`Summary::from_frame`], and for a frame without a `tags` list column.
-pub fn summaries_by_tag(df: &DataFrame, top_tags: usize, top_n: usize) -> Result<Vec<TagSummary>> {
-    let overall = Summary::from_frame(df, top_n)?;
+pub fn summaries_by_tag<'t>(
+    df: &DataFrame,
+    tags: impl IntoIterator<Item = &'t str>,
+    top_n: usize,
+) -> Result<Vec<TagSummary>> {
     let tags_column = typed_column(df, c::TAGS, &tags_dtype())?
         .list()
         .ctx(|| "reading tags".into())?
         .clone();
     let mut out = Vec::new();
-    for tag in overall.questions_per_tag.iter().take(top_tags) {
+    for tag in tags {
         let mask: BooleanChunked = tags_column
             .amortized_iter()
             .map(|list| {
                 Some(list.is_some_and(|l| {
                     l.as_ref()
                         .str()
-                        .is_ok_and(|s| s.iter().any(|t| t == Some(tag.tag.as_str())))
+                        .is_ok_and(|s| s.iter().any(|t| t == Some(tag)))
                 }))
             })
             .collect();
         let rows = df
             .filter(&mask)
-            .ctx(|| format!("selecting the questions tagged {}", tag.tag))?;
+            .ctx(|| format!("selecting the questions tagged {tag}"))?;
         out.push(TagSummary {
-            tag: tag.tag.clone(),
+            tag: tag.to_owned(),
             summary: Summary::from_frame(&rows, top_n)?,
         });
     }

@@ -31,7 +31,7 @@ impl HttpArgs {
         if let Some(agent) = &self.user_agent {
             config.user_agent = agent.clone();
         }
-        config.timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        config.timeout_ms = crate::cmd::millis(self.timeout);
         config.connect_timeout_ms = config.connect_timeout_ms.min(config.timeout_ms);
         config.max_body_bytes = self.max_body;
     }

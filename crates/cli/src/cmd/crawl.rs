@@ -14,7 +14,7 @@ use sofleet_store::{Dataset, Finalised, Journal, StoreError};
 
 use crate::args::{BackendChoice, CrawlArgs};
 use crate::cmd::summary::{Pace, crawl_json, write_json};
-use crate::cmd::{backend_client, runtime, watch_workers};
+use crate::cmd::{backend_client, millis, runtime, watch_workers};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
 
@@ -23,10 +23,6 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The command-line flags a configuration error comes from.

@@ -32,8 +32,8 @@ pub fn run(args: FetchArgs) -> CmdResult {
         requests_per_second: Some(args.rate.per_second()),
         ignore_robots: args.ignore_robots,
         cache_dir: args.cache_dir.clone(),
-        listing_cache_ttl_ms: u64::try_from(args.cache_ttl.as_millis()).unwrap_or(u64::MAX),
-        question_cache_ttl_ms: u64::try_from(args.cache_ttl.as_millis()).unwrap_or(u64::MAX),
+        listing_cache_ttl_ms: super::millis(args.cache_ttl),
+        question_cache_ttl_ms: super::millis(args.cache_ttl),
         retry: RetryConfig {
             max_attempts: args.retries + 1,
             ..RetryConfig::default()

@@ -19,6 +19,11 @@ use sofleet_redis::{RedisBackend, redact_url};
 use crate::args::BackendChoice;
 use crate::exit::Failure;
 
+/// A duration in whole milliseconds (saturating), the unit of `CrawlConfig`'s fields.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The multi-threaded tokio runtime every networked command runs on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()

@@ -45,8 +45,11 @@ pub fn run(args: ReportArgs) -> CmdResult {
     let summary =
         Summary::from_frame(&frame, args.top as usize).map_err(|e| not_records(&args, &e))?;
     let by_tag = match args.by {
-        Some(ReportGroup::Tag) => summaries_by_tag(&frame, args.top as usize, 3)
-            .with_context(|| format!("cannot split {} by tag", args.input.display()))?,
+        Some(ReportGroup::Tag) => {
+            let tags = summary.questions_per_tag.iter().take(args.top as usize);
+            summaries_by_tag(&frame, tags.map(|t| t.tag.as_str()), 3)
+                .with_context(|| format!("cannot split {} by tag", args.input.display()))?
+        }
         None => Vec::new(),
     };
 

@@ -70,7 +70,7 @@ fn policy(args: &WorkerArgs, name: &str) -> WorkerPolicy {
     policy.ignore_robots = args.ignore_robots;
     policy.cache_dir = args.cache_dir.clone();
     policy.max_body_bytes = args.max_body_mib.saturating_mul(1 << 20);
-    policy.timeout_ms = u64::try_from(args.timeout.as_millis()).unwrap_or(u64::MAX);
+    policy.timeout_ms = super::millis(args.timeout);
     policy.connect_timeout_ms = policy.connect_timeout_ms.min(policy.timeout_ms);
     policy.max_requests_per_second = Some(args.max_rate.per_second());
     policy.local_address = args.bind_ip;
