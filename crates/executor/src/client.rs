@@ -10,7 +10,7 @@ use futures::channel::mpsc;
 use crate::backend::{
     Backend, CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue, LocalRunner,
 };
-use crate::error::{CANCELLED_REASON, ExecError, TaskStatus};
+use crate::error::{ExecError, TaskStatus};
 use crate::events::{Event, EventStream};
 use crate::future::{AnyFuture, Cell, Handle, TaskFuture, Wakers};
 use crate::key::{TaskKey, TaskName};
@@ -685,21 +685,27 @@ fn status_for(err: &ExecError) -> TaskStatus {
 fn dependency_failed(key: &TaskKey, dep_key: &TaskKey, dep_err: &ExecError) -> ExecError {
     match dep_err {
         ExecError::DependencyFailed {
-            dep_key, reason, ..
+            dep_key,
+            reason,
+            dep_cancelled,
+            ..
         } => ExecError::DependencyFailed {
             key: key.clone(),
             dep_key: dep_key.clone(),
             reason: reason.clone(),
+            dep_cancelled: *dep_cancelled,
         },
         ExecError::Cancelled { key: k } => ExecError::DependencyFailed {
             key: key.clone(),
             dep_key: k.clone(),
-            reason: format!("task {k} {CANCELLED_REASON}"),
+            reason: format!("task {k} was cancelled"),
+            dep_cancelled: true,
         },
         other => ExecError::DependencyFailed {
             key: key.clone(),
             dep_key: dep_key.clone(),
             reason: other.to_string(),
+            dep_cancelled: false,
         },
     }
 }

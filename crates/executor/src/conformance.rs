@@ -444,6 +444,7 @@ pub async fn dependency_failure(client: Client, _cfg: &Config) {
                 key,
                 dep_key,
                 reason,
+                ..
             }) => {
                 assert_eq!(&key, d.key());
                 assert_eq!(&dep_key, bad.key(), "the root failed key is named");

@@ -47,6 +47,9 @@ pub enum ExecError {
         dep_key: TaskKey,
         /// The dependency's error.
         reason: String,
+        /// Whether that root dependency was cancelled rather than failed (see
+        /// [`ExecError::is_cancelled`]).
+        dep_cancelled: bool,
     },
     /// A wait or blocking call timed out.
     #[error("timed out")]
@@ -109,13 +112,11 @@ impl ExecError {
     pub fn is_cancelled(&self) -> bool {
         match self {
             ExecError::Cancelled { .. } => true,
-            ExecError::DependencyFailed { reason, .. } => reason.ends_with(CANCELLED_REASON),
+            ExecError::DependencyFailed { dep_cancelled, .. } => *dep_cancelled,
             _ => false,
         }
     }
 }
-
-pub(crate) const CANCELLED_REASON: &str = "was cancelled";
 
 /// Lifecycle state of a future, as in Dask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,5 +152,30 @@ impl fmt::Display for TaskStatus {
             TaskStatus::Error => "error",
             TaskStatus::Cancelled => "cancelled",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancellation_is_typed_not_read_from_the_message() {
+        let failed = |dep_cancelled| ExecError::DependencyFailed {
+            key: TaskKey::new("b"),
+            dep_key: TaskKey::new("a"),
+            reason: "task a was cancelled".to_owned(),
+            dep_cancelled,
+        };
+        // The same text either way: only the flag decides.
+        assert!(failed(true).is_cancelled());
+        assert!(!failed(false).is_cancelled());
+        assert!(
+            ExecError::Cancelled {
+                key: TaskKey::new("a")
+            }
+            .is_cancelled()
+        );
+        assert!(!ExecError::Timeout.is_cancelled());
     }
 }
