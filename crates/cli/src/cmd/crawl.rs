@@ -177,8 +177,10 @@ pub fn run(args: CrawlArgs) -> CmdResult {
                 no_workers.clone(),
             );
             tokio::spawn(async move {
-                let failure = watch_workers(fleet, &url, &host, limit, stop).await;
+                let failure = watch_workers(fleet, &url, &host, limit).await;
+                // The failure first, then the stop: the crawl reads it once it has stopped.
                 *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+                stop.stop();
             });
         }
         tokio::spawn(stop_on_signals(stop.clone(), dataset.clone()));

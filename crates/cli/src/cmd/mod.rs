@@ -12,7 +12,7 @@ pub mod worker;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sofleet_crawl::{CrawlConfig, CrawlWorker, StopFlag};
+use sofleet_crawl::{CrawlConfig, CrawlWorker};
 use sofleet_executor::{Client, ThreadsBackend, TokioBackend};
 use sofleet_redis::{RedisBackend, redact_url};
 
@@ -76,14 +76,14 @@ const NO_WORKER_NOTE_EVERY: Duration = Duration::from_secs(30);
 
 /// Watches the fleet while a remote run goes on: when no worker is alive it says so (within
 /// 5 s of the start, naming the Redis URL without its password and the command that starts a
-/// worker), repeats a note every 30 s, and after `give_up_after` without a worker stops the
-/// run through `stop` and returns the failure to exit with (code 3). Never returns otherwise.
+/// worker), repeats a note every 30 s, and after `give_up_after` without a worker returns the
+/// failure to exit with (code 3); the caller records it, then stops the run. Never returns
+/// otherwise.
 pub async fn watch_workers(
     fleet: Arc<RedisBackend>,
     url: &str,
     host: &str,
     give_up_after: Option<Duration>,
-    stop: StopFlag,
 ) -> Failure {
     let url = redact_url(url);
     let poll = Duration::from_millis(500);
@@ -128,7 +128,6 @@ pub async fn watch_workers(
             if let Some(limit) = give_up_after
                 && waited >= limit
             {
-                stop.stop();
                 return Failure::Network(anyhow::anyhow!(
                     "no worker served {url} for {} (--worker-timeout): start workers with \
                      `sofleet worker --redis {url} --allow-host {host}` and run the same command \
