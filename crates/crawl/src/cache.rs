@@ -51,6 +51,7 @@ const CLOCK_SKEW_MS: i64 = 60_000;
 
 /// Why a cache entry could not be used (or stored).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CacheError {
     /// cacache could not read or write (I/O, broken index, content failing its integrity check).
     #[error("cache storage: {0}")]

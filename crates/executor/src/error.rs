@@ -7,6 +7,7 @@ use crate::key::{TaskKey, TaskName};
 
 /// Why a future did not produce a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExecError {
     /// The task returned an error (after all retries allowed by its policy).
     #[error("task {key} ({name}) failed after {attempts} attempt(s): {message}")]

@@ -11,6 +11,7 @@ use crate::key::{TaskKey, TaskName};
 
 /// A change in a task's lifecycle, emitted in scheduler order.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// A new task was created (deduplicated submissions emit nothing).
     Submitted {

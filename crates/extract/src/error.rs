@@ -135,6 +135,7 @@ impl Excess {
 ///
 /// Each variant says what the page was; its message says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExtractError {
     /// A human-verification page (Cloudflare challenge or the site's own
     /// captcha) was served instead of content.

@@ -2,6 +2,7 @@
 
 /// Errors of the mock site.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MockSiteError {
     /// A [`MockSiteConfig`](crate::MockSiteConfig) field has an unusable value.
     #[error("invalid mock site configuration: `{field}`: {problem}")]
