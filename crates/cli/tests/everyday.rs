@@ -197,6 +197,50 @@ async fn fetch_one_url_politely_then_from_the_cache() {
     html.arg("--html");
     assert!(stdout(&run(html).await).contains("<html"));
 
+    // The default User-Agent names sofleet and where to find it; --user-agent replaces it,
+    // robots.txt included.
+    assert!(
+        site.requests().await.iter().all(|r| r
+            .user_agent
+            .as_deref()
+            .is_some_and(|ua| ua.starts_with("sofleet/") && ua.contains("https://"))),
+        "{:?}",
+        site.requests().await
+    );
+    site.reset().await;
+    let uncached = || {
+        let mut cmd = sofleet();
+        cmd.args([
+            "fetch",
+            &question,
+            "--base-url",
+            &site.base_url(),
+            "--rate",
+            "50/s",
+        ]);
+        cmd
+    };
+    let mut custom = uncached();
+    custom.args(["--user-agent", "research-bot/1.0 (+mailto:me@example.org)"]);
+    assert!(run(custom).await.status.success());
+    let agents: Vec<_> = site
+        .requests()
+        .await
+        .into_iter()
+        .map(|r| r.user_agent)
+        .collect();
+    assert_eq!(
+        agents,
+        vec![Some("research-bot/1.0 (+mailto:me@example.org)".to_owned()); 2],
+        "robots.txt and the page"
+    );
+    // --max-body: a page over it is a too_large failure (exit 4).
+    let mut small = uncached();
+    small.args(["--max-body", "1KiB"]);
+    let output = run(small).await;
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(stderr(&output).contains("too_large"), "{}", stderr(&output));
+
     // robots.txt is obeyed: /search is disallowed, and never requested.
     let output = run(fetch("/search?q=dask")).await;
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
