@@ -65,16 +65,7 @@ impl RedisOptions {
     fn validate(&self) -> Result<(), RedisError> {
         validate_name("RedisOptions::namespace", &self.namespace)?;
         validate_name("RedisOptions::group", &self.group)?;
-        let check = |option: &'static str, ok: bool, what: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(RedisError::InvalidOption {
-                    option,
-                    message: format!("must be {what}"),
-                })
-            }
-        };
+        let check = crate::error::require;
         check(
             "RedisOptions::batch_size",
             self.batch_size >= 1,

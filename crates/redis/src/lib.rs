@@ -72,5 +72,5 @@ pub use conn::redact_url;
 pub use error::RedisError;
 pub use worker::{
     DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, WorkerInfo,
-    WorkerOptions, WorkerStats, run_worker, shutdown_signal,
+    WorkerOptions, WorkerStats, default_consumer_name, run_worker, shutdown_signal,
 };

@@ -77,35 +77,12 @@ fn policy(args: &WorkerArgs, name: &str) -> WorkerPolicy {
     policy
 }
 
-/// The consumer name: `--name`, or host, process id and a random suffix.
+/// The consumer name: `--name`, or the worker library's default (host, process id and a
+/// random suffix).
 fn worker_name(args: &WorkerArgs) -> String {
-    args.name.clone().unwrap_or_else(|| {
-        let host = std::fs::read_to_string("/etc/hostname")
-            .ok()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "worker".to_owned());
-        let host: String = host
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(40)
-            .collect();
-        format!("{host}-{}-{:06x}", std::process::id(), rand_suffix())
-    })
-}
-
-fn rand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    (nanos ^ std::process::id().rotate_left(16)) & 0xff_ffff
+    args.name
+        .clone()
+        .unwrap_or_else(sofleet_redis::default_consumer_name)
 }
 
 /// Runs until SIGTERM / Ctrl-C, then finishes the jobs in flight and exits.

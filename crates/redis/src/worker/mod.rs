@@ -61,7 +61,15 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 's
     })
 }
 
-fn default_consumer_name() -> String {
+/// The consumer name a worker takes when [`WorkerOptions::consumer_name`] is `None`: the
+/// host name (sanitised, at most 40 characters), the process id and a random suffix, e.g.
+/// `build-7-4711-3fa9c2`. Public so a program can know its worker's name before starting it.
+///
+/// ```
+/// let name = sofleet_redis::default_consumer_name();
+/// assert!(name.contains(&format!("-{}-", std::process::id())));
+/// ```
+pub fn default_consumer_name() -> String {
     let host: String = host_name()
         .chars()
         .map(|c| {

@@ -160,16 +160,7 @@ impl WorkerOptions {
         if let Some(c) = &self.consumer_name {
             validate_name("WorkerOptions::consumer_name", c)?;
         }
-        let positive = |option: &'static str, ok: bool, what: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(RedisError::InvalidOption {
-                    option,
-                    message: format!("must be {what}"),
-                })
-            }
-        };
+        let positive = crate::error::require;
         positive(
             "WorkerOptions::concurrency",
             self.concurrency >= 1,
