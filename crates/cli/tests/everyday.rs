@@ -2,36 +2,18 @@
 //! per-request log lines, the summary as JSON, fetching one URL, saved pages into a report,
 //! and the error messages (as snapshots: a change to their text is a visible diff).
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use common::{last_line, sofleet, stderr, stdout};
 use sofleet_mock_so::{MockSite, MockSiteConfig};
-
-fn sofleet() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sofleet"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SOFLEET_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env_remove("RUST_LOG")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null());
-    cmd
-}
 
 async fn run(mut cmd: Command) -> Output {
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 async fn site() -> MockSite {
@@ -373,11 +355,7 @@ async fn honest_messages() {
         .arg(&out);
     let output = run(cmd).await;
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let last = stderr(&output)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
+    let last = last_line(&output);
     insta::assert_snapshot!("unreachable_site", last.replace(&dead, "http://DEAD"));
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -401,11 +379,7 @@ async fn honest_messages() {
     })
     .await;
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let last = stderr(&output)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
+    let last = last_line(&output);
     insta::assert_snapshot!("tls_failure", last.replace(&tls, "https://SITE"));
 
     // A misspelt tag.
@@ -416,11 +390,7 @@ async fn honest_messages() {
         .arg(dir.path().join("typo.jsonl"));
     let output = run(cmd).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let last = stderr(&output)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
+    let last = last_line(&output);
     insta::assert_snapshot!("tag_not_found", stable(&last, &site.base_url(), dir.path()));
 
     // More pages than the tag has.
@@ -440,11 +410,7 @@ async fn honest_messages() {
     .arg(dir.path().join("far.jsonl"));
     let output = run(cmd).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let last = stderr(&output)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
+    let last = last_line(&output);
     insta::assert_snapshot!(
         "page_not_found",
         stable(&last, &site.base_url(), dir.path())
@@ -457,11 +423,7 @@ async fn honest_messages() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let last = stderr(&output)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
+    let last = last_line(&output);
     insta::assert_snapshot!("extract_missing_file", stable(&last, "", dir.path()));
 
     // The mock site on a port in use: the hint once, in CLI terms.

@@ -2,27 +2,11 @@
 //! text is a visible diff in `tests/snapshots/`), shell completions for each shell, and flags
 //! from environment variables (a flag on the command line wins). Runs the real binary.
 
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn sofleet() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sofleet"));
-    // The help text must not depend on the caller's environment.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SOFLEET_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env_remove("RUST_LOG").stdin(Stdio::null());
-    cmd
-}
+use std::process::Command;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{sofleet, stderr, stdout};
 
 fn help(args: &[&str]) -> String {
     let output = sofleet().args(args).arg("--help").output().unwrap();
