@@ -1,9 +1,24 @@
-//! Data-driven fixture tests: one check per page in `fixtures/pages`,
-//! comparing the extractor's output with the expected record written beside
-//! the page (`<name>.expected.json`, see fixtures/README.md).
+//! Data-driven fixture tests: one snapshot check per page in
+//! `fixtures/pages`, comparing the extractor's output with the expected
+//! record written beside the page (`<name>.expected.json`, see
+//! fixtures/README.md) as text, with [`expect_test`]. A mismatch fails and
+//! prints the expected and actual text and a diff of the two.
+//!
+//! When the extractor's output changes on purpose, rewrite the expected
+//! files from it and review the change with `git diff fixtures/pages`:
+//!
+//! ```text
+//! UPDATE_EXPECT=1 cargo test -p sofleet-extract --test fixtures
+//! ```
+//!
+//! The expected records are written by `fixtures/pages/generate.py` from
+//! its own data, in the same text format: keep the generator in step.
 
 use std::path::PathBuf;
 
+use expect_test::expect_file;
+use serde::Serialize;
+use serde_json::ser::PrettyFormatter;
 use serde_json::{Value, json};
 use sofleet_extract::{ExtractError, parse_page};
 
@@ -28,16 +43,27 @@ fn error_json(e: &ExtractError) -> Value {
     }
 }
 
+/// The snapshot text of a page's result: pretty JSON with sorted keys, one
+/// space per indent level and a final newline, byte for byte what
+/// `fixtures/pages/generate.py` writes (`json.dump(..., ensure_ascii=False,
+/// indent=1, sort_keys=True)`), so the generator's files and the update
+/// switch write the same text.
+fn snapshot(mut value: Value) -> String {
+    // Whatever the map type (`preserve_order` may be on in a workspace build).
+    value.sort_all_objects();
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b" "));
+    value.serialize(&mut ser).unwrap();
+    let mut text = String::from_utf8(out).unwrap();
+    text.push('\n');
+    text
+}
+
 fn check(name: &str) {
     let html_path = dir().join(format!("{name}.html"));
-    let exp_path = dir().join(format!("{name}.expected.json"));
     let html = std::fs::read_to_string(&html_path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", html_path.display()));
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(&exp_path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", exp_path.display())),
-    )
-    .unwrap_or_else(|e| panic!("parsing {}: {e}", exp_path.display()));
     let actual = match parse_page(&html) {
         Ok(page) => json!({ "ok": serde_json::to_value(&page).unwrap() }),
         Err(e) => {
@@ -46,41 +72,8 @@ fn check(name: &str) {
             json!({ "error": error_json(&e) })
         }
     };
-    if actual != expected {
-        // Point at the differing fields, not two walls of JSON.
-        let mut diffs = Vec::new();
-        diff("", &expected, &actual, &mut diffs);
-        panic!(
-            "{name}: extractor output differs from {}:\n{}",
-            exp_path.display(),
-            diffs.join("\n")
-        );
-    }
-}
-
-fn diff(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
-    match (want, got) {
-        (Value::Object(w), Value::Object(g)) => {
-            for (k, wv) in w {
-                diff(
-                    &format!("{path}.{k}"),
-                    wv,
-                    g.get(k).unwrap_or(&Value::Null),
-                    out,
-                );
-            }
-            for k in g.keys().filter(|k| !w.contains_key(*k)) {
-                out.push(format!("  {path}.{k}: unexpected field"));
-            }
-        }
-        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
-            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
-                diff(&format!("{path}[{i}]"), wv, gv, out);
-            }
-        }
-        _ if want != got => out.push(format!("  {path}: expected {want} got {got}")),
-        _ => {}
-    }
+    // On a mismatch: a diff against the expected file and the update command.
+    expect_file![dir().join(format!("{name}.expected.json"))].assert_eq(&snapshot(actual));
 }
 
 macro_rules! fixtures {
