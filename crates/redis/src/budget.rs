@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 
 use crate::conn::{needs_reconnect, open_client, redact_url};
 use crate::error::RedisError;
-use crate::keys::validate_name;
+use crate::options::validate_name;
 
 /// Longest key accepted by [`RateBudget::reserve`] and [`RateBudget::pause`], in bytes.
 const MAX_KEY_BYTES: usize = 512;

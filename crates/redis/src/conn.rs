@@ -1,10 +1,12 @@
-//! Connections: URL parsing with password masking, (re)connecting with backoff.
+//! Connections: URL parsing with password masking, (re)connecting on the crate's backoff
+//! schedule (`backoff.rs`).
 
 use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ErrorKind, ServerErrorKind};
 
+use crate::backoff::{Backoff, reconnect_backoff};
 use crate::error::RedisError;
 
 /// The URL with any password replaced by `***`, for logs and errors.
@@ -154,31 +156,31 @@ impl Link {
         }
     }
 
-    /// Connects, retrying with backoff for up to `total`.
+    /// Connects, retrying on the [`reconnect_backoff`] schedule for up to `total` (a wrong
+    /// password or TLS setup fails at once).
     pub(crate) async fn connect_within(
         &mut self,
         total: Duration,
     ) -> redis::RedisResult<MultiplexedConnection> {
         let start = Instant::now();
-        let mut backoff = Duration::from_millis(25);
+        let mut backoff = Backoff::new(reconnect_backoff());
         loop {
-            match self.conn().await {
+            let e = match self.conn().await {
                 Ok(c) => return Ok(c),
-                Err(e) => {
-                    self.note_error(&e);
-                    // Wrong password or bad TLS setup will not fix itself: fail at once.
-                    let fatal = matches!(
-                        e.kind(),
-                        ErrorKind::AuthenticationFailed | ErrorKind::InvalidClientConfig
-                    ) || e.to_string().contains("WRONGPASS")
-                        || e.to_string().contains("NOAUTH");
-                    if fatal || start.elapsed() + backoff > total {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(500));
-                }
+                Err(e) => e,
+            };
+            self.note_error(&e);
+            // Wrong password or bad TLS setup will not fix itself: fail at once.
+            let fatal = matches!(
+                e.kind(),
+                ErrorKind::AuthenticationFailed | ErrorKind::InvalidClientConfig
+            ) || e.to_string().contains("WRONGPASS")
+                || e.to_string().contains("NOAUTH");
+            let delay = backoff.next_delay();
+            if fatal || start.elapsed() + delay > total {
+                return Err(e);
             }
+            tokio::time::sleep(delay).await;
         }
     }
 }

@@ -59,16 +59,3 @@ pub enum RedisError {
     #[error("cannot start the Redis backend's I/O thread: {0}")]
     Runtime(#[source] std::io::Error),
 }
-
-/// `Ok` if `ok`, else [`RedisError::InvalidOption`] saying `option` "must be {what}" (the
-/// check every options struct of this crate runs on its numbers).
-pub(crate) fn require(option: &'static str, ok: bool, what: &str) -> Result<(), RedisError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(RedisError::InvalidOption {
-            option,
-            message: format!("must be {what}"),
-        })
-    }
-}

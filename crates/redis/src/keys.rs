@@ -1,7 +1,5 @@
 //! Redis key names shared by clients and workers.
 
-use crate::error::RedisError;
-
 /// Key names of one sofleet deployment (one namespace).
 #[derive(Debug, Clone)]
 pub(crate) struct Keys {
@@ -43,25 +41,6 @@ impl Keys {
     }
 }
 
-/// Checks a namespace, group or consumer name: 1-100 characters from `[A-Za-z0-9_.-]`.
-pub(crate) fn validate_name(option: &'static str, value: &str) -> Result<(), RedisError> {
-    let ok = !value.is_empty()
-        && value.len() <= 100
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
-    if ok {
-        Ok(())
-    } else {
-        Err(RedisError::InvalidOption {
-            option,
-            message: format!(
-                "{value:?} is not a valid name: use 1 to 100 characters from A-Z, a-z, 0-9, '_', '-' and '.'"
-            ),
-        })
-    }
-}
-
 /// A random 64-bit hex id (no external RNG needed: std's randomly seeded hasher).
 pub(crate) fn random_hex() -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -87,16 +66,6 @@ pub(crate) fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_validated() {
-        assert!(validate_name("x", "sofleet").is_ok());
-        assert!(validate_name("x", "a.b-c_1").is_ok());
-        let err = validate_name("RedisOptions::namespace", "bad name*").unwrap_err();
-        assert!(err.to_string().contains("RedisOptions::namespace"), "{err}");
-        assert!(validate_name("x", "").is_err());
-        assert!(validate_name("x", &"a".repeat(101)).is_err());
-    }
 
     #[test]
     fn keys_are_namespaced() {

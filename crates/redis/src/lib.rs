@@ -58,19 +58,22 @@
 //! ```
 
 mod backend;
+mod backoff;
 mod budget;
 mod conn;
 mod error;
 mod keys;
+mod options;
 pub mod testing;
 mod wire;
 mod worker;
 
-pub use backend::{RedisBackend, RedisOptions};
+pub use backend::RedisBackend;
 pub use budget::RateBudget;
 pub use conn::redact_url;
 pub use error::RedisError;
-pub use worker::{
-    DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, WorkerInfo,
-    WorkerOptions, WorkerStats, default_consumer_name, run_worker, shutdown_signal,
+pub use options::{
+    DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, RedisOptions,
+    WorkerOptions,
 };
+pub use worker::{WorkerInfo, WorkerStats, default_consumer_name, run_worker, shutdown_signal};

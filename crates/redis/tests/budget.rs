@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::redis;
+use common::{redis, redis_conn};
 use sofleet_redis::{RateBudget, RedisError};
 
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -124,7 +124,7 @@ async fn the_longest_interval_asked_for_spaces_every_reserver() {
     a.raise_interval("example.org|fresh", Duration::from_secs(2))
         .await
         .unwrap();
-    let mut c = redis_client(&server.url()).await;
+    let mut c = redis_conn(&server.url()).await;
     let ttl: i64 = ::redis::cmd("PTTL")
         .arg("sofleet:budget:example.org|fresh")
         .query_async(&mut c)
@@ -160,7 +160,7 @@ async fn budget_keys_expire_after_they_stop_mattering() {
     let b = budget(&server.url());
     b.reserve("k", Duration::from_millis(10)).await.unwrap();
     b.pause("k", Duration::from_secs(2)).await.unwrap();
-    let client = redis_client(&server.url()).await;
+    let client = redis_conn(&server.url()).await;
     let mut c = client;
     let ttl: i64 = ::redis::cmd("PTTL")
         .arg("sofleet:budget:k")
@@ -168,14 +168,6 @@ async fn budget_keys_expire_after_they_stop_mattering() {
         .await
         .unwrap();
     assert!(ttl > 60_000 && ttl <= 62_100, "ttl {ttl} ms");
-}
-
-async fn redis_client(url: &str) -> ::redis::aio::MultiplexedConnection {
-    ::redis::Client::open(url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

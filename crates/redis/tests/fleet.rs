@@ -4,16 +4,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 use sofleet_executor::{Client, Resources, Task, TaskContext, TaskError, TaskRegistry};
 use sofleet_redis::testing::tasks::{self, Noop};
-use sofleet_redis::{RedisError, WorkerOptions, WorkerStats, run_worker};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use sofleet_redis::{WorkerOptions, run_worker};
 
 /// A worker resource.
 struct Greeting(String);
@@ -45,32 +43,12 @@ impl Task for NeedsPool {
     }
 }
 
-/// An in-process worker and its stop switch.
-struct Worker {
-    stop: oneshot::Sender<()>,
-    handle: JoinHandle<Result<WorkerStats, RedisError>>,
-}
-
-impl Worker {
-    fn start(opts: WorkerOptions) -> Worker {
-        let mut registry = TaskRegistry::new();
-        tasks::register_all(&mut registry);
-        registry.register::<Greet>().register::<NeedsPool>();
-        let (stop, stop_rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(run_worker(opts, registry, async {
-            let _ = stop_rx.await;
-        }));
-        Worker { stop, handle }
-    }
-
-    async fn stop(self) -> WorkerStats {
-        let _ = self.stop.send(());
-        tokio::time::timeout(PATIENCE, self.handle)
-            .await
-            .expect("worker stops")
-            .unwrap()
-            .expect("worker ran")
-    }
+/// An in-process worker with the test tasks plus [`Greet`] and [`NeedsPool`].
+fn start_worker(opts: WorkerOptions) -> InProcessWorker {
+    let mut registry = TaskRegistry::new();
+    tasks::register_all(&mut registry);
+    registry.register::<Greet>().register::<NeedsPool>();
+    InProcessWorker::start_with(opts, registry)
 }
 
 fn opts(url: &str, name: &str) -> WorkerOptions {
@@ -79,14 +57,6 @@ fn opts(url: &str, name: &str) -> WorkerOptions {
     o.block_timeout = Duration::from_millis(100);
     o.heartbeat_interval = Duration::from_millis(100);
     o
-}
-
-async fn conn(url: &str) -> MultiplexedConnection {
-    redis::Client::open(url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
 }
 
 async fn consumers(c: &mut MultiplexedConnection) -> Vec<String> {
@@ -111,24 +81,12 @@ async fn consumers(c: &mut MultiplexedConnection) -> Vec<String> {
     names
 }
 
-/// Waits until `check` holds (polling every 50 ms) or fails with `what`.
-async fn eventually<F: std::future::Future<Output = bool>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_read_the_resources_given_to_their_worker() {
     let server = redis();
     let mut o = opts(&server.url(), "lender");
     o.resources = Resources::new().with(Greeting("hello".into()));
-    let worker = Worker::start(o);
+    let worker = start_worker(o);
     let client = Client::new(backend(&server.url()).await);
     let greetings = client.map(["ann", "bob"].map(|n| Greet { name: n.into() }));
     let mut got = Vec::new();
@@ -150,10 +108,10 @@ async fn tasks_read_the_resources_given_to_their_worker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_stops_gracefully_leaves_the_group() {
     let server = redis();
-    let worker = Worker::start(opts(&server.url(), "leaver"));
+    let worker = start_worker(opts(&server.url(), "leaver"));
     let client = Client::new(backend(&server.url()).await);
     assert_eq!(client.submit(Noop { n: 7 }).value().await.unwrap(), 7);
-    let mut c = conn(&server.url()).await;
+    let mut c = redis_conn(&server.url()).await;
     assert_eq!(consumers(&mut c).await, ["leaver"]);
     let stats = worker.stop().await;
     assert_eq!(stats.completed, 1);
@@ -170,7 +128,7 @@ async fn a_worker_that_stops_gracefully_leaves_the_group() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_workers_remove_consumers_of_dead_workers() {
     let server = redis();
-    let mut c = conn(&server.url()).await;
+    let mut c = redis_conn(&server.url()).await;
     let _: () = redis::cmd("XGROUP")
         .arg("CREATE")
         .arg("sofleet:jobs")
@@ -235,11 +193,11 @@ async fn live_workers_remove_consumers_of_dead_workers() {
     o.visibility_timeout = Duration::from_millis(300);
     o.consumer_idle_removal = Duration::from_millis(600);
     o.reclaim_interval = Some(Duration::from_millis(50));
-    let worker = Worker::start(o);
+    let worker = start_worker(o);
     let url = server.url();
     eventually("the dead workers' consumers are removed", || {
         let url = url.clone();
-        async move { consumers(&mut conn(&url).await).await == ["live", "sleeper"] }
+        async move { consumers(&mut redis_conn(&url).await).await == ["live", "sleeper"] }
     })
     .await;
     // The holder's job was reclaimed and answered before its consumer went.
@@ -325,7 +283,7 @@ async fn replies(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_jobs_are_refused_without_being_read() {
     let server = redis();
-    let mut c = conn(&server.url()).await;
+    let mut c = redis_conn(&server.url()).await;
     let reply = "sofleet:reply:fleet-test";
     const BIG: usize = 3 << 20;
     let limit = 64 << 10;
@@ -352,10 +310,10 @@ async fn oversized_jobs_are_refused_without_being_read() {
     let sent_before = output_bytes(&mut c).await;
     let mut o = opts(&server.url(), "small");
     o.max_payload_bytes = limit;
-    let worker = Worker::start(o);
+    let worker = start_worker(o);
     eventually("all ten jobs are answered", || {
         let url = server.url();
-        async move { replies(&mut conn(&url).await, reply).await.len() == 10 }
+        async move { replies(&mut redis_conn(&url).await, reply).await.len() == 10 }
     })
     .await;
     let sent = output_bytes(&mut c).await - sent_before;
@@ -387,7 +345,7 @@ async fn oversized_jobs_are_refused_without_being_read() {
     eventually("the late oversized job is refused", || {
         let url = server.url();
         async move {
-            replies(&mut conn(&url).await, reply)
+            replies(&mut redis_conn(&url).await, reply)
                 .await
                 .contains_key(&20)
         }

@@ -220,12 +220,7 @@ async fn payload_limits_fail_the_job_with_a_clear_error() {
     // In-process worker with a small limit (the library API the CLI uses).
     let mut wopts = WorkerOptions::new(server.url());
     wopts.max_payload_bytes = 2048;
-    let mut registry = sofleet_executor::TaskRegistry::new();
-    sofleet_redis::testing::tasks::register_all(&mut registry);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(run_worker(wopts, registry, async {
-        let _ = stop_rx.await;
-    }));
+    let worker = InProcessWorker::start(wopts);
 
     let mut copts = client_opts();
     copts.max_payload_bytes = 4096;
@@ -257,8 +252,7 @@ async fn payload_limits_fail_the_job_with_a_clear_error() {
     );
     assert_eq!(value::<i64>(&seen.outcome(3)), 9);
 
-    stop_tx.send(()).unwrap();
-    let stats = worker.await.unwrap().unwrap();
+    let stats = worker.stop().await;
     assert_eq!((stats.completed, stats.failed), (2, 1), "{stats:?}");
 }
 

@@ -1,16 +1,9 @@
-//! [`WorkerOptions`] and the defaults shared with clients.
+//! [`WorkerOptions`]: the settings of a worker process.
 
 use std::time::Duration;
 
+use super::{Checks, DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, Owner};
 use crate::error::RedisError;
-use crate::keys::validate_name;
-
-/// Default namespace (key prefix) shared by clients and workers.
-pub const DEFAULT_NAMESPACE: &str = "sofleet";
-/// Default consumer group name of the workers.
-pub const DEFAULT_GROUP: &str = "workers";
-/// Default limit on a job's payload plus inputs, and on a result: 16 MiB.
-pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 16 << 20;
 
 /// Settings of a worker process ([`run_worker`](crate::run_worker)). Build with
 /// [`WorkerOptions::new`] and adjust the public fields.
@@ -154,52 +147,42 @@ impl WorkerOptions {
         }
     }
 
-    pub(super) fn validate(&self) -> Result<(), RedisError> {
-        validate_name("WorkerOptions::namespace", &self.namespace)?;
-        validate_name("WorkerOptions::group", &self.group)?;
+    /// Runs the checks [`run_worker`](crate::run_worker) runs first.
+    pub(crate) fn validate(&self) -> Result<(), RedisError> {
+        let ms = Duration::from_millis;
+        let mut checks = Checks::shared(
+            Owner::Worker,
+            &self.namespace,
+            &self.group,
+            self.batch_size,
+            self.max_payload_bytes,
+        );
         if let Some(c) = &self.consumer_name {
-            validate_name("WorkerOptions::consumer_name", c)?;
+            checks = checks.name("WorkerOptions::consumer_name", c);
         }
-        let positive = crate::error::require;
-        positive(
-            "WorkerOptions::concurrency",
-            self.concurrency >= 1,
-            "at least 1",
-        )?;
-        positive(
-            "WorkerOptions::batch_size",
-            self.batch_size >= 1,
-            "at least 1",
-        )?;
-        positive(
-            "WorkerOptions::max_deliveries",
-            self.max_deliveries >= 1,
-            "at least 1",
-        )?;
-        positive(
-            "WorkerOptions::visibility_timeout",
-            self.visibility_timeout >= Duration::from_millis(30),
-            "at least 30 ms",
-        )?;
-        positive(
-            "WorkerOptions::block_timeout",
-            self.block_timeout >= Duration::from_millis(1),
-            "at least 1 ms",
-        )?;
-        positive(
-            "WorkerOptions::heartbeat_interval",
-            self.heartbeat_interval >= Duration::from_millis(10),
-            "at least 10 ms",
-        )?;
-        positive(
-            "WorkerOptions::consumer_idle_removal",
-            self.consumer_idle_removal >= self.visibility_timeout,
-            "at least WorkerOptions::visibility_timeout",
-        )?;
-        positive(
-            "WorkerOptions::max_payload_bytes",
-            self.max_payload_bytes >= 1024,
-            "at least 1024",
-        )
+        checks
+            .at_least("WorkerOptions::concurrency", self.concurrency as u64, 1)
+            .at_least(
+                "WorkerOptions::max_deliveries",
+                self.max_deliveries.into(),
+                1,
+            )
+            .at_least_ms(
+                "WorkerOptions::visibility_timeout",
+                self.visibility_timeout,
+                ms(30),
+            )
+            .at_least_ms("WorkerOptions::block_timeout", self.block_timeout, ms(1))
+            .at_least_ms(
+                "WorkerOptions::heartbeat_interval",
+                self.heartbeat_interval,
+                ms(10),
+            )
+            .require(
+                "WorkerOptions::consumer_idle_removal",
+                self.consumer_idle_removal >= self.visibility_timeout,
+                "at least WorkerOptions::visibility_timeout",
+            )
+            .done()
     }
 }

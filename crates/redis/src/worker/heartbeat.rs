@@ -30,7 +30,7 @@ pub(super) async fn heartbeat_once(link: &mut Link, shared: &Shared) {
         tasks: shared.tasks.clone(),
     };
     let ttl = (shared.opts.heartbeat_interval * 3).as_millis() as u64 + 500;
-    let pending: Vec<String> = shared.pending.lock().unwrap().iter().cloned().collect();
+    let pending: Vec<String> = shared.pending.lock().iter().cloned().collect();
     let r = async {
         let mut c = link.conn().await?;
         let mut pipe = redis::pipe();

@@ -2,40 +2,41 @@
 //! types, posts results to each job's reply stream, reclaims jobs of dead workers and removes
 //! their consumers.
 //!
-//! * `mod.rs`: [`run_worker`] (its main loop) and how one job runs;
-//! * `options.rs`: [`WorkerOptions`]; `stats.rs`: [`WorkerStats`], [`WorkerInfo`];
-//! * `read.rs`: reading new jobs (oversized ones left in Redis);
-//! * `reclaim.rs`: jobs and consumers of lost workers; `poster.rs`: posting results;
-//!   `heartbeat.rs`: heartbeats and keep-alive of running jobs.
+//! * `mod.rs`: [`run_worker`] (start, graceful stop), [`shutdown_signal`],
+//!   [`default_consumer_name`]; its options are [`WorkerOptions`](crate::WorkerOptions)
+//!   (`options/worker.rs`);
+//! * `serve.rs`: the read loop; `read.rs`: reading new jobs (oversized ones left in Redis);
+//! * `job.rs`: how one job runs; `poster.rs`: posting results;
+//! * `reclaim.rs`: jobs and consumers of lost workers; `heartbeat.rs`: heartbeats and
+//!   keep-alive of running jobs; `stats.rs`: [`WorkerStats`], [`WorkerInfo`].
 
 mod heartbeat;
-mod options;
+mod job;
 mod poster;
 mod read;
 mod reclaim;
+mod serve;
 mod stats;
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::FutureExt;
-use sofleet_executor::{JobOutcome, TaskContext, TaskError, TaskKey, TaskRegistry};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use parking_lot::Mutex;
+use sofleet_executor::TaskRegistry;
+use tokio::sync::{Semaphore, mpsc};
 
-use crate::conn::{Link, ensure_group, is_nogroup, open_client, redact_url};
+use crate::WorkerOptions;
+use crate::conn::{Link, ensure_group, open_client, redact_url};
 use crate::error::RedisError;
 use crate::keys::{Keys, now_ms, random_hex};
-use crate::wire::{self, BadJob, Entry, WireJob};
 
-pub use options::{
-    DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, WorkerOptions,
-};
 pub use stats::{WorkerInfo, WorkerStats};
 
 use heartbeat::{heartbeat_loop, heartbeat_once, host_name};
+use job::Runner;
 use poster::{Post, poster_loop};
 
 /// Resolves when the process receives SIGTERM or SIGINT (Ctrl-C): pass it as the `shutdown`
@@ -84,6 +85,7 @@ pub fn default_consumer_name() -> String {
     format!("{host}-{}-{}", std::process::id(), &random_hex()[..6])
 }
 
+/// A worker's state, shared by its read loop, jobs, poster and heartbeat.
 struct Shared {
     opts: WorkerOptions,
     keys: Keys,
@@ -181,7 +183,6 @@ pub async fn run_worker(
             .collect(),
         opts,
     });
-    let registry = Arc::new(registry);
     tracing::info!(
         worker = %consumer,
         url = %shared.url,
@@ -213,115 +214,19 @@ pub async fn run_worker(
         client.clone(),
         shared.opts.block_timeout + Duration::from_secs(10),
     );
-    let reclaim_every = shared
-        .opts
-        .reclaim_interval
-        .unwrap_or(shared.opts.visibility_timeout / 4)
-        .max(Duration::from_millis(10));
-    let mut next_reclaim = Instant::now();
-    let mut claim_cursor = "0-0".to_string();
-    let mut backoff = Duration::from_millis(50);
-    let shutdown = shutdown.fuse();
-    futures::pin_mut!(shutdown);
-    let mut stopping = false;
-
-    while !stopping {
-        let first = tokio::select! {
-            p = sem.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = &mut shutdown => break,
-        };
-        let mut permits = vec![first];
-        while permits.len() < shared.opts.batch_size {
-            match sem.clone().try_acquire_owned() {
-                Ok(p) => permits.push(p),
-                Err(_) => break,
-            }
-        }
-
-        if Instant::now() >= next_reclaim {
-            next_reclaim = Instant::now() + reclaim_every;
-            let step = reclaim::Step {
-                shared: &shared,
-                registry: &registry,
-                post: &post_tx,
-            };
-            step.run(&mut ctl, &mut claim_cursor, &mut permits).await;
-        }
-        if permits.is_empty() {
-            continue;
-        }
-
-        // Whatever is waiting, up to a batch, without blocking; oversized entries come without
-        // their payload. Only when nothing waits, block for one entry, then top the batch up.
-        let mut result = read::read_batch(&mut reader, &shared, permits.len()).await;
-        if matches!(&result, Ok(entries) if entries.is_empty()) {
-            result = {
-                let read = read::read_one(&mut reader, &shared);
-                futures::pin_mut!(read);
-                // A read in progress is never abandoned (its entries would sit in this worker's
-                // pending list until reclaimed): on shutdown, let it finish and run what it got.
-                tokio::select! {
-                    r = &mut read => r,
-                    _ = &mut shutdown => {
-                        stopping = true;
-                        read.await
-                    }
-                }
-            };
-            // Start what the blocking read got at once, then top the batch up.
-            if let Ok(entries) = &mut result
-                && !entries.is_empty()
-            {
-                let got = std::mem::take(entries);
-                start_all(&shared, &registry, &post_tx, &sem, got, &mut permits).await;
-                if !permits.is_empty() && !stopping {
-                    result = match read::read_batch(&mut reader, &shared, permits.len()).await {
-                        Ok(more) => Ok(more),
-                        // The entry already read runs; the next round retries.
-                        Err(e) => {
-                            reader.note_error(&e);
-                            tracing::warn!(worker = %shared.consumer, "reading jobs failed: {e}");
-                            Ok(Vec::new())
-                        }
-                    };
-                }
-            }
-        }
-        match result {
-            Ok(entries) => {
-                backoff = Duration::from_millis(50);
-                start_all(&shared, &registry, &post_tx, &sem, entries, &mut permits).await;
-            }
-            Err(e) => {
-                reader.note_error(&e);
-                if is_nogroup(&e) {
-                    recreate_group(&mut ctl, &shared).await;
-                } else {
-                    tracing::warn!(
-                        worker = %shared.consumer,
-                        url = %shared.url,
-                        "reading jobs failed ({e}); retrying in {backoff:?}"
-                    );
-                    drop(permits);
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = &mut shutdown, if !stopping => stopping = true,
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-            }
-        }
-    }
+    let runner = Runner {
+        shared: shared.clone(),
+        registry: Arc::new(registry),
+        post: post_tx,
+    };
+    serve::serve(&runner, &sem, &mut ctl, &mut reader, shutdown).await;
 
     // Graceful stop: wait for every running job, then flush their results, then leave the
     // consumer group if nothing is pending for this worker any more.
     tracing::info!(worker = %shared.consumer, "stopping: waiting for running jobs");
     shared.stopping.store(true, Ordering::SeqCst);
     let _all = sem.acquire_many(shared.opts.concurrency as u32).await;
-    drop(post_tx);
+    drop(runner);
     let _ = poster.await;
     reclaim::remove_own_consumer(&mut ctl, &shared).await;
     let _ = hb_stop_tx.send(());
@@ -337,29 +242,9 @@ pub async fn run_worker(
     Ok(stats)
 }
 
-/// Starts every entry read, each with one of `permits`.
-async fn start_all(
-    shared: &Arc<Shared>,
-    registry: &Arc<TaskRegistry>,
-    post: &mpsc::UnboundedSender<Post>,
-    sem: &Arc<Semaphore>,
-    entries: Vec<Entry>,
-    permits: &mut Vec<OwnedSemaphorePermit>,
-) {
-    for entry in entries {
-        match permits.pop() {
-            Some(p) => start_entry(shared, registry, post, entry, p),
-            None => {
-                // Cannot happen (COUNT <= permits), but never lose an entry.
-                if let Ok(p) = sem.clone().acquire_owned().await {
-                    start_entry(shared, registry, post, entry, p);
-                }
-            }
-        }
-    }
-}
-
-async fn recreate_group(link: &mut Link, shared: &Shared) {
+/// Recreates the consumer group (after Redis lost it); whether that worked (failures are
+/// logged, and the caller backs off).
+async fn recreate_group(link: &mut Link, shared: &Shared) -> bool {
     tracing::warn!(
         worker = %shared.consumer,
         "consumer group {} is missing (Redis restarted or was flushed?): recreating it",
@@ -370,98 +255,9 @@ async fn recreate_group(link: &mut Link, shared: &Shared) {
         ensure_group(&mut c, &shared.keys.jobs, &shared.keys.group).await
     }
     .await;
-    if let Err(e) = r {
-        link.note_error(&e);
+    if let Err(e) = &r {
+        link.note_error(e);
         tracing::warn!(worker = %shared.consumer, "recreating the consumer group failed: {e}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn start_entry(
-    shared: &Arc<Shared>,
-    registry: &Arc<TaskRegistry>,
-    post: &mpsc::UnboundedSender<Post>,
-    entry: Entry,
-    permit: OwnedSemaphorePermit,
-) {
-    shared.pending.lock().unwrap().insert(entry.id.clone());
-    let job = match wire::decode_job(entry, shared.opts.max_payload_bytes, &shared.reply_prefix) {
-        Ok(job) => job,
-        Err(BadJob {
-            entry_id,
-            reply_to,
-            message,
-        }) => {
-            tracing::warn!(worker = %shared.consumer, "rejecting job entry {entry_id}: {message}");
-            let _ = post.send(match reply_to {
-                Some((reply, job)) => Post::Done {
-                    entry_id,
-                    reply,
-                    job,
-                    kind: "be",
-                    data: message.into_bytes(),
-                    ok: false,
-                },
-                None => Post::Drop { entry_id },
-            });
-            return;
-        }
-    };
-    let shared = shared.clone();
-    let registry = registry.clone();
-    let post = post.clone();
-    shared.running.fetch_add(1, Ordering::Relaxed);
-    tokio::spawn(async move {
-        let WireJob {
-            entry_id,
-            reply,
-            job_id,
-            key,
-            name,
-            version,
-            attempt,
-            payload,
-            inputs,
-        } = job;
-        if shared.opts.report_started {
-            let _ = post.send(Post::Started {
-                reply: reply.clone(),
-                job: job_id,
-            });
-        }
-        let ctx = TaskContext::new(TaskKey::new(&key), attempt, inputs)
-            .with_resources(shared.opts.resources.clone());
-        // run_serialized catches panics; the outer catch is for a panicking registry itself.
-        let outcome =
-            std::panic::AssertUnwindSafe(registry.run_serialized(&name, version, ctx, &payload))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|p| {
-                    JobOutcome::Panicked(sofleet_executor::backend::panic_message(&*p))
-                });
-        let (mut kind, mut data) = wire::encode_outcome(&outcome);
-        if data.len() > shared.opts.max_payload_bytes {
-            let e = TaskError::fatal(format!(
-                "output of task {key} ({name} v{version}) is {} bytes, over the worker's limit \
-                 of {} bytes (WorkerOptions::max_payload_bytes)",
-                data.len(),
-                shared.opts.max_payload_bytes
-            ));
-            (kind, data) = wire::encode_outcome(&JobOutcome::Failed(e));
-        }
-        let ok = kind == "ok";
-        if !ok {
-            tracing::debug!(worker = %shared.consumer, task = %key, kind, "job did not succeed");
-        }
-        let _ = post.send(Post::Done {
-            entry_id,
-            reply,
-            job: job_id,
-            kind,
-            data,
-            ok,
-        });
-        shared.running.fetch_sub(1, Ordering::Relaxed);
-        drop(permit);
-    });
+    r.is_ok()
 }

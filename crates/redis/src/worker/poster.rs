@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::{Shared, recreate_group};
+use crate::backoff::{Backoff, worker_backoff};
 use crate::conn::{Link, is_nogroup};
 
 /// A message to the result poster.
@@ -31,7 +32,9 @@ pub(super) enum Post {
 }
 
 /// Posts results (XADD to reply streams) and acknowledges + deletes the job entries, in
-/// batches, one MULTI/EXEC transaction per batch. Retries on connection errors.
+/// batches, one MULTI/EXEC transaction per batch. Retries on the [`worker_backoff`]
+/// schedule (recreating a lost consumer group first); while the worker stops, for at most
+/// 10 s.
 pub(super) async fn poster_loop(
     mut link: Link,
     shared: Arc<Shared>,
@@ -45,39 +48,39 @@ pub(super) async fn poster_loop(
                 Err(_) => break,
             }
         }
-        let mut backoff = Duration::from_millis(50);
+        let mut backoff = Backoff::new(worker_backoff());
         let mut stop_deadline: Option<Instant> = None;
         loop {
-            match post_batch(&mut link, &shared, &batch).await {
-                Ok(()) => break,
-                Err(e) => {
-                    link.note_error(&e);
-                    if is_nogroup(&e) {
-                        recreate_group(&mut link, &shared).await;
-                        continue;
-                    }
-                    if shared.stopping.load(Ordering::SeqCst) {
-                        let deadline = *stop_deadline
-                            .get_or_insert_with(|| Instant::now() + Duration::from_secs(10));
-                        if Instant::now() >= deadline {
-                            tracing::error!(
-                                worker = %shared.consumer,
-                                "giving up posting {} results while stopping ({e}); the jobs \
-                                 stay pending and will be reclaimed by another worker",
-                                batch.len()
-                            );
-                            break;
-                        }
-                    }
-                    tracing::warn!(
+            let Err(e) = post_batch(&mut link, &shared, &batch).await else {
+                break;
+            };
+            link.note_error(&e);
+            let nogroup = is_nogroup(&e);
+            if nogroup && recreate_group(&mut link, &shared).await {
+                continue;
+            }
+            if shared.stopping.load(Ordering::SeqCst) {
+                let deadline =
+                    *stop_deadline.get_or_insert_with(|| Instant::now() + Duration::from_secs(10));
+                if Instant::now() >= deadline {
+                    tracing::error!(
                         worker = %shared.consumer,
-                        url = %shared.url,
-                        "posting results failed ({e}); retrying in {backoff:?}"
+                        "giving up posting {} results while stopping ({e}); the jobs \
+                         stay pending and will be reclaimed by another worker",
+                        batch.len()
                     );
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    break;
                 }
             }
+            let delay = backoff.next_delay();
+            if !nogroup {
+                tracing::warn!(
+                    worker = %shared.consumer,
+                    url = %shared.url,
+                    "posting results failed ({e}); retrying in {delay:?}"
+                );
+            }
+            tokio::time::sleep(delay).await;
         }
     }
 }
@@ -158,7 +161,7 @@ async fn post_batch(link: &mut Link, shared: &Shared, batch: &[Post]) -> redis::
     pipe.query_async::<()>(&mut c).await?;
     shared.completed.fetch_add(done, Ordering::Relaxed);
     shared.failed.fetch_add(failed, Ordering::Relaxed);
-    let mut pending = shared.pending.lock().unwrap();
+    let mut pending = shared.pending.lock();
     for a in acks {
         pending.remove(a);
     }

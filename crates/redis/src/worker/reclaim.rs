@@ -1,15 +1,15 @@
 //! Lost workers: reclaiming their jobs (or giving up on them) and removing their consumers.
 
+use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock};
 
 use redis::Value;
-use sofleet_executor::TaskRegistry;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
+use super::job::Runner;
 use super::poster::Post;
 use super::read::{MAX_META_BYTES, STRIP_LUA, parse_error};
-use super::{Shared, recreate_group, start_entry};
+use super::{Shared, recreate_group};
 use crate::conn::{Link, is_nogroup};
 use crate::wire::{self, Entry};
 
@@ -52,49 +52,41 @@ return 1
     )
 });
 
-/// One reclaim step of the main loop.
-pub(super) struct Step<'a> {
-    pub shared: &'a Arc<Shared>,
-    pub registry: &'a Arc<TaskRegistry>,
-    pub post: &'a mpsc::UnboundedSender<Post>,
-}
-
-impl Step<'_> {
-    /// Claims jobs of lost workers (using up to all of `permits`) and starts them or gives up
-    /// on them, then removes consumers of dead workers. Errors are logged.
-    pub(super) async fn run(
-        &self,
-        link: &mut Link,
-        cursor: &mut String,
-        permits: &mut Vec<OwnedSemaphorePermit>,
-    ) {
-        let shared = self.shared;
-        match reclaim(link, shared, cursor, permits.len()).await {
-            Ok(claimed) => {
-                for (entry, deliveries) in claimed {
-                    let limit = shared.opts.max_deliveries as u64;
-                    if deliveries > limit {
-                        give_up(shared, self.post, entry, deliveries);
-                    } else if let Some(p) = permits.pop() {
-                        shared.reclaimed.fetch_add(1, Ordering::Relaxed);
-                        start_entry(shared, self.registry, self.post, entry, p);
-                    }
+/// One reclaim step of the read loop: claims jobs of lost workers (using up to all of
+/// `permits`) and starts them or gives up on them, then removes consumers of dead workers.
+/// Errors are logged (the read loop backs off on its own errors).
+pub(super) async fn step(
+    runner: &Runner,
+    link: &mut Link,
+    cursor: &mut String,
+    permits: &mut Vec<OwnedSemaphorePermit>,
+) {
+    let shared = &runner.shared;
+    match reclaim(link, shared, cursor, permits.len()).await {
+        Ok(claimed) => {
+            for (entry, deliveries) in claimed {
+                let limit = shared.opts.max_deliveries as u64;
+                if deliveries > limit {
+                    give_up(shared, &runner.post, entry, deliveries);
+                } else if let Some(p) = permits.pop() {
+                    shared.reclaimed.fetch_add(1, Ordering::Relaxed);
+                    runner.start(entry, p);
                 }
-            }
-            Err(e) => {
-                link.note_error(&e);
-                if is_nogroup(&e) {
-                    recreate_group(link, shared).await;
-                } else {
-                    tracing::warn!(worker = %shared.consumer, "reclaiming jobs failed: {e}");
-                }
-                return;
             }
         }
-        if let Err(e) = remove_dead_consumers(link, shared).await {
+        Err(e) => {
             link.note_error(&e);
-            tracing::warn!(worker = %shared.consumer, "removing dead consumers failed: {e}");
+            if is_nogroup(&e) {
+                recreate_group(link, shared).await;
+            } else {
+                tracing::warn!(worker = %shared.consumer, "reclaiming jobs failed: {e}");
+            }
+            return;
         }
+    }
+    if let Err(e) = remove_dead_consumers(link, shared).await {
+        link.note_error(&e);
+        tracing::warn!(worker = %shared.consumer, "removing dead consumers failed: {e}");
     }
 }
 
@@ -235,7 +227,7 @@ fn give_up(shared: &Shared, post: &mpsc::UnboundedSender<Post>, entry: Entry, de
         shared.opts.max_deliveries
     );
     tracing::error!(worker = %shared.consumer, "{message}");
-    shared.pending.lock().unwrap().insert(entry.id.clone());
+    shared.pending.lock().insert(entry.id.clone());
     let _ = post.send(match (entry.get_str("r"), entry.get_u64("j")) {
         (Some(reply), Some(job)) => Post::Done {
             entry_id: entry.id.clone(),

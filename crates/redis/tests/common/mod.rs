@@ -1,17 +1,24 @@
-//! Shared helpers of the integration tests: worker processes, a raw job listener.
+//! Shared helpers of the integration tests: worker processes and in-process workers, a raw
+//! job listener, a raw Redis connection, waiting for a condition.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ::redis::aio::MultiplexedConnection;
 use serde::Serialize;
 use sofleet_executor::{
-    CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue, Task, TaskKey,
+    CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue, Task, TaskKey, TaskRegistry,
 };
 use sofleet_redis::testing::RedisServer;
-use sofleet_redis::{RedisBackend, RedisOptions, WorkerStats};
+use sofleet_redis::{
+    RedisBackend, RedisError, RedisOptions, WorkerOptions, WorkerStats, run_worker,
+};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// Upper bound for any wait in these tests (a hang guard, not a timing assertion).
 pub const PATIENCE: Duration = Duration::from_secs(60);
@@ -92,6 +99,71 @@ impl Drop for WorkerProc {
     }
 }
 
+/// A worker run in this process by [`run_worker`], and its stop switch.
+pub struct InProcessWorker {
+    stop: oneshot::Sender<()>,
+    handle: JoinHandle<Result<WorkerStats, RedisError>>,
+}
+
+impl InProcessWorker {
+    /// Starts a worker running the task types of `sofleet_redis::testing::tasks`.
+    pub fn start(opts: WorkerOptions) -> InProcessWorker {
+        let mut registry = TaskRegistry::new();
+        sofleet_redis::testing::tasks::register_all(&mut registry);
+        Self::start_with(opts, registry)
+    }
+
+    /// Starts a worker running the task types of `registry`.
+    pub fn start_with(opts: WorkerOptions, registry: TaskRegistry) -> InProcessWorker {
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(run_worker(opts, registry, async {
+            let _ = stop_rx.await;
+        }));
+        InProcessWorker { stop, handle }
+    }
+
+    /// Stops it gracefully and returns what it did.
+    pub async fn stop(self) -> WorkerStats {
+        let _ = self.stop.send(());
+        tokio::time::timeout(PATIENCE, self.handle)
+            .await
+            .expect("worker stops")
+            .unwrap()
+            .expect("worker ran")
+    }
+}
+
+/// Polls `check` every `every` until it returns `None`; panics with the message it returned
+/// last if that takes longer than [`PATIENCE`].
+pub async fn wait_for<F: Future<Output = Option<String>>>(
+    every: Duration,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    while let Some(failure) = check().await {
+        assert!(Instant::now() < deadline, "{failure}");
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Waits until `check` holds (polling every 50 ms) or fails with `what`.
+pub async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    wait_for(Duration::from_millis(50), || {
+        let holds = check();
+        async move { (!holds.await).then(|| format!("timed out waiting: {what}")) }
+    })
+    .await
+}
+
+/// A plain connection to the Redis at `url`, to look at (or set up) what is stored.
+pub async fn redis_conn(url: &str) -> MultiplexedConnection {
+    ::redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
 /// Starts a redis-server for one test.
 pub fn redis() -> RedisServer {
     RedisServer::start().expect("start redis-server")
@@ -114,19 +186,11 @@ pub async fn backend(url: &str) -> RedisBackend {
 
 /// Waits until `n` workers are listed live.
 pub async fn wait_workers(b: &RedisBackend, n: usize) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    wait_for(Duration::from_millis(20), || async {
         let live = b.live_workers().await.expect("live_workers");
-        if live.len() >= n {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {} of {n} workers came up",
-            live.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (live.len() < n).then(|| format!("only {} of {n} workers came up", live.len()))
+    })
+    .await
 }
 
 /// Records every report of a backend used without a `Client`.
@@ -167,27 +231,20 @@ impl Collector {
 
     /// Waits until `n` distinct jobs are reported.
     pub async fn wait_done(&self, n: usize) {
-        let deadline = Instant::now() + PATIENCE;
-        while self.done_count() < n {
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} jobs reported",
-                self.done_count()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_for(Duration::from_millis(10), || async {
+            let done = self.done_count();
+            (done < n).then(|| format!("only {done} of {n} jobs reported"))
+        })
+        .await
     }
 
+    /// Waits until `n` distinct jobs are reported started.
     pub async fn wait_started(&self, n: usize) {
-        let deadline = Instant::now() + PATIENCE;
-        while self.started_count() < n {
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} jobs started",
-                self.started_count()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_for(Duration::from_millis(10), || async {
+            let started = self.started_count();
+            (started < n).then(|| format!("only {started} of {n} jobs started"))
+        })
+        .await
     }
 
     /// The single outcome of job `id` (fails if it was reported twice).
