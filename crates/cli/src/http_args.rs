@@ -31,8 +31,8 @@ impl HttpArgs {
         if let Some(agent) = &self.user_agent {
             config.user_agent = agent.clone();
         }
-        config.timeout_ms = crate::cmd::millis(self.timeout);
-        config.connect_timeout_ms = config.connect_timeout_ms.min(config.timeout_ms);
+        config.timeout = crate::cmd::whole_millis(self.timeout);
+        config.connect_timeout = config.connect_timeout.min(config.timeout);
         config.max_body_bytes = self.max_body;
     }
 }

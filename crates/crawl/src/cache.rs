@@ -16,8 +16,8 @@
 //! limit) is reported as [`Lookup::Unreadable`], which the fetcher treats as a miss.
 //!
 //! How long an entry is served is the caller's choice ([`ResponseCache::get`]'s `max_age`): the
-//! fetcher passes [`CrawlConfig::listing_cache_ttl_ms`](crate::CrawlConfig::listing_cache_ttl_ms),
-//! [`CrawlConfig::question_cache_ttl_ms`](crate::CrawlConfig::question_cache_ttl_ms) or
+//! fetcher passes [`CrawlConfig::listing_cache_ttl`](crate::CrawlConfig::listing_cache_ttl),
+//! [`CrawlConfig::question_cache_ttl`](crate::CrawlConfig::question_cache_ttl) or
 //! [`ROBOTS_CACHE_TTL`].
 
 use std::io::{BufRead, Read};

@@ -13,10 +13,11 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use parking_lot::{Mutex, RwLock};
 use rand::Rng;
 use sofleet_records::FailureKind;
 use tokio::sync::{OnceCell, Semaphore};
@@ -115,8 +116,8 @@ pub(crate) fn http_client(
     let _guard = io.enter();
     reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
-        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-        .timeout(Duration::from_millis(config.timeout_ms))
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
         .gzip(true)
         .brotli(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -410,9 +411,9 @@ impl Fetcher {
         result
     }
 
-    /// The longest pause the site may ask for ([`CrawlConfig::max_pause_ms`]).
+    /// The longest pause the site may ask for ([`CrawlConfig::max_pause`]).
     pub(crate) fn max_pause(&self) -> Duration {
-        Duration::from_millis(self.config.max_pause_ms)
+        self.config.max_pause
     }
 
     /// The crawled host, for messages (`host[:port]`).
@@ -426,11 +427,7 @@ impl Fetcher {
 
     /// Logs `message` as a warning the first time `key` is seen in this run.
     pub(crate) fn warn_once(&self, key: &'static str, message: String) {
-        let first = self
-            .warned
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
+        let first = self.warned.lock().insert(key);
         if first {
             tracing::warn!("{message}");
         }

@@ -3,10 +3,11 @@
 //! site asks for a pause longer than `max_pause`.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use parking_lot::{Mutex, RwLock};
 use sofleet_records::FailureKind;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
@@ -56,16 +57,12 @@ pub(crate) fn describe(d: Duration) -> String {
 
 impl Fetcher {
     /// Pauses every request to the host until at least `pause` from now (at most
-    /// [`CrawlConfig::max_pause_ms`](crate::CrawlConfig::max_pause_ms): a longer pause is cut to it).
+    /// [`CrawlConfig::max_pause`](crate::CrawlConfig::max_pause): a longer pause is cut to it).
     pub fn pause_host(&self, pause: Duration) {
         let pause = pause.min(self.max_pause());
         let now = Instant::now();
         let until = now.checked_add(pause).unwrap_or(now);
-        let mut nb = self
-            .host
-            .not_before
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut nb = self.host.not_before.lock();
         if nb.is_none_or(|t| t < until) {
             *nb = Some(until);
         }
@@ -85,7 +82,7 @@ impl Fetcher {
     /// Stops fetching the host's pages in this run: every later page fails with `why` (kind
     /// [`FailureKind::PauseTooLong`]). The first reason wins; it is printed once.
     pub(crate) fn stop_host(&self, why: String) -> FetchFailure {
-        let mut stopped = self.host.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stopped = self.host.stopped.lock();
         stopped
             .get_or_insert_with(|| {
                 tracing::warn!("{why}");
@@ -96,11 +93,7 @@ impl Fetcher {
 
     /// The failure of every page of a stopped host, if it is stopped.
     pub fn host_stopped(&self) -> Option<FetchFailure> {
-        self.host
-            .stopped
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.host.stopped.lock().clone()
     }
 
     /// Slows the host to at most one request per `delay` (robots.txt `Crawl-delay`); a delay
@@ -145,13 +138,9 @@ impl Fetcher {
                 // robots.txt itself was the request just made: the next one waits a full delay.
                 let _ = l.check();
             }
-            let mut limiter = self.host.limiter.write().unwrap_or_else(|p| p.into_inner());
+            let mut limiter = self.host.limiter.write();
             *limiter = fresh;
-            *self
-                .host
-                .interval
-                .write()
-                .unwrap_or_else(|p| p.into_inner()) = Some(delay);
+            *self.host.interval.write() = Some(delay);
             if let Some(shared) = &self.shared {
                 // Every worker on this address slows down before its next request (best
                 // effort: this worker's own slots use the delay anyway).
@@ -173,11 +162,7 @@ impl Fetcher {
     pub(crate) async fn wait_turn(&self) -> Duration {
         let start = Instant::now();
         loop {
-            let pause = *self
-                .host
-                .not_before
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let pause = *self.host.not_before.lock();
             if let Some(until) = pause
                 && until > Instant::now()
             {
@@ -187,23 +172,14 @@ impl Fetcher {
             match &self.shared {
                 Some(shared) => self.wait_shared(shared).await,
                 None => {
-                    let limiter = self
-                        .host
-                        .limiter
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .clone();
+                    let limiter = self.host.limiter.read().clone();
                     if let Some(limiter) = limiter {
                         limiter.until_ready().await;
                     }
                 }
             }
             // A pause may have started while we waited for the limiter.
-            let pause = *self
-                .host
-                .not_before
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let pause = *self.host.not_before.lock();
             if pause.is_some_and(|until| until > Instant::now()) {
                 continue;
             }
@@ -217,7 +193,7 @@ impl Fetcher {
     /// Waits for this request's slot in the fleet-wide budget; while the budget cannot be
     /// reached, for a local limiter [`FALLBACK_SLOWDOWN`] times slower (never no limit).
     pub(crate) async fn wait_shared(&self, shared: &SharedLimit) {
-        let Some(interval) = *self.host.interval.read().unwrap_or_else(|p| p.into_inner()) else {
+        let Some(interval) = *self.host.interval.read() else {
             return;
         };
         let interval = with_margin(interval);
@@ -239,7 +215,7 @@ impl Fetcher {
                     ),
                 );
                 let limiter = {
-                    let mut fallback = shared.fallback.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut fallback = shared.fallback.lock();
                     match &*fallback {
                         Some((period, l)) if *period == slow => Some(l.clone()),
                         _ => {
@@ -259,7 +235,7 @@ impl Fetcher {
     /// Records a captcha noticed only by the extractor: pauses the host like a fetched one.
     pub fn report_captcha(&self) {
         StatsCounters::add(&self.stats.captchas, 1);
-        self.pause_host(Duration::from_millis(self.config.captcha_pause_ms));
+        self.pause_host(self.config.captcha_pause);
     }
 }
 

@@ -33,8 +33,8 @@ mod worker;
 pub use budget::{FALLBACK_SLOWDOWN, SharedBudget, budget_key};
 pub use cache::{CacheError, Lookup, ROBOTS_CACHE_TTL, ResponseCache};
 pub use config::{
-    CONNECT_TIMEOUT_RANGE_MS, CrawlConfig, CrawlPlan, MAX_PAUSE_RANGE_MS, MAX_REQUESTS_PER_SECOND,
-    PAGE_SIZES, PARSE_BUDGET_RANGE_MS, RetryConfig, SORTS, TIMEOUT_RANGE_MS,
+    CONNECT_TIMEOUT_RANGE, CrawlConfig, CrawlPlan, MAX_PAUSE_RANGE, MAX_REQUESTS_PER_SECOND,
+    PAGE_SIZES, PARSE_BUDGET_RANGE, RetryConfig, SORTS, TIMEOUT_RANGE,
 };
 pub use error::{CrawlError, FetchFailure};
 pub use events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag, WorkerSummary};

@@ -329,7 +329,7 @@ impl Fetcher {
                 Some(status),
                 format!("captcha: {message}"),
             ),
-            host_pause: Some(Duration::from_millis(self.config.captcha_pause_ms)),
+            host_pause: Some(self.config.captcha_pause),
         }
     }
 }

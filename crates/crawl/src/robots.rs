@@ -267,7 +267,7 @@ impl Fetcher {
         }
         let origin = url.origin().ascii_serialization();
         let cell = {
-            let mut map = self.other_robots.lock().unwrap_or_else(|p| p.into_inner());
+            let mut map = self.other_robots.lock();
             map.entry(origin)
                 .or_insert_with(|| Arc::new(OnceCell::new()))
                 .clone()

@@ -166,12 +166,11 @@ async fn fetch_parsed<T>(
 where
     T: Send + 'static,
 {
-    let limits = ExtractLimits::default()
-        .with_time_budget(Duration::from_millis(fetcher.config().parse_budget_ms));
+    let limits = ExtractLimits::default().with_time_budget(fetcher.config().parse_budget);
     let max_attempts = fetcher.config().retry.max_attempts;
     let max_age = match stage {
-        Stage::Listing => Duration::from_millis(fetcher.config().listing_cache_ttl_ms),
-        Stage::Question => Duration::from_millis(fetcher.config().question_cache_ttl_ms),
+        Stage::Listing => fetcher.config().listing_cache_ttl,
+        Stage::Question => fetcher.config().question_cache_ttl,
         Stage::Robots => crate::cache::ROBOTS_CACHE_TTL,
     };
     let mut attempts = 0u32;

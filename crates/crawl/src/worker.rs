@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use sofleet_executor::Resources;
 use url::Url;
 
@@ -49,10 +50,10 @@ pub struct WorkerPolicy {
     pub cache_dir: Option<PathBuf>,
     /// Largest response body the worker reads, bytes (a job's larger limit is lowered to it).
     pub max_body_bytes: u64,
-    /// The worker's request timeout, milliseconds (a job's longer one is lowered to it).
-    pub timeout_ms: u64,
-    /// The worker's connect timeout, milliseconds (a job's longer one is lowered to it).
-    pub connect_timeout_ms: u64,
+    /// The worker's request timeout (a job's longer one is lowered to it).
+    pub timeout: Duration,
+    /// The worker's connect timeout (a job's longer one is lowered to it).
+    pub connect_timeout: Duration,
     /// The fastest rate the worker sends at to one host, requests per second; a job asking
     /// for more (or for no limit) gets this. `None`: the job's rate.
     pub max_requests_per_second: Option<f64>,
@@ -71,8 +72,8 @@ impl WorkerPolicy {
             ignore_robots: false,
             cache_dir: None,
             max_body_bytes: defaults.max_body_bytes,
-            timeout_ms: defaults.timeout_ms,
-            connect_timeout_ms: defaults.connect_timeout_ms,
+            timeout: defaults.timeout,
+            connect_timeout: defaults.connect_timeout,
             max_requests_per_second: None,
             local_address: None,
         }
@@ -99,8 +100,8 @@ impl WorkerPolicy {
             ignore_robots: config.ignore_robots,
             cache_dir: config.cache_dir.clone(),
             max_body_bytes: config.max_body_bytes,
-            timeout_ms: config.timeout_ms,
-            connect_timeout_ms: config.connect_timeout_ms,
+            timeout: config.timeout,
+            connect_timeout: config.connect_timeout,
             ..WorkerPolicy::new(hosts)
         }
     }
@@ -166,8 +167,8 @@ impl WorkerPolicy {
         let mut effective = config.clone();
         effective.cache_dir = self.cache_dir.clone();
         effective.max_body_bytes = config.max_body_bytes.min(self.max_body_bytes);
-        effective.timeout_ms = config.timeout_ms.min(self.timeout_ms);
-        effective.connect_timeout_ms = config.connect_timeout_ms.min(self.connect_timeout_ms);
+        effective.timeout = config.timeout.min(self.timeout);
+        effective.connect_timeout = config.connect_timeout.min(self.connect_timeout);
         if let Some(ceiling) = self.max_requests_per_second {
             effective.requests_per_second = Some(
                 config
@@ -308,7 +309,7 @@ impl CrawlWorker {
 
     /// How many runs the worker holds a fetcher for now.
     pub fn runs_kept(&self) -> usize {
-        self.runs.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.runs.lock().len()
     }
 
     /// The fetcher of run `run_id` for a job's `config`, made on first use (after checking the
@@ -319,7 +320,7 @@ impl CrawlWorker {
     pub fn fetcher(&self, config: &CrawlConfig, run_id: u64) -> Result<Arc<Fetcher>, CrawlError> {
         let key = (config.digest(), run_id);
         let now = Instant::now();
-        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut runs = self.runs.lock();
         if let Some(entry) = runs.get_mut(&key) {
             entry.last_used = now;
             return Ok(entry.fetcher.clone());
@@ -356,10 +357,7 @@ impl CrawlWorker {
 
     /// Drops the fetcher of a finished run (tasks still holding it keep working).
     pub fn release(&self, run_id: u64) {
-        self.runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(_, id), _| *id != run_id);
+        self.runs.lock().retain(|(_, id), _| *id != run_id);
     }
 
     fn io_handle(&self) -> Result<tokio::runtime::Handle, CrawlError> {
@@ -375,11 +373,11 @@ impl CrawlWorker {
         let key = format!(
             "{}|{}|{}|{}",
             config.user_agent,
-            config.connect_timeout_ms,
-            config.timeout_ms,
+            crate::config::as_millis(config.connect_timeout),
+            crate::config::as_millis(config.timeout),
             config.max_concurrency_per_host
         );
-        let mut clients = self.http.lock().unwrap_or_else(|p| p.into_inner());
+        let mut clients = self.http.lock();
         if let Some(c) = clients.get(&key) {
             return Ok(c.clone());
         }

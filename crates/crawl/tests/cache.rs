@@ -124,8 +124,8 @@ fn config(base: &str, dir: &Path) -> CrawlConfig {
         cache_dir: Some(dir.to_owned()),
         retry: RetryConfig {
             max_attempts: 2,
-            initial_backoff_ms: 10,
-            max_backoff_ms: 50,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
         },
         ..CrawlConfig::for_local_site(base)
     }
@@ -236,7 +236,7 @@ async fn listings_expire_after_their_ttl_and_questions_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let ttl = Duration::from_millis(1_500);
     let config = CrawlConfig {
-        listing_cache_ttl_ms: ttl.as_millis() as u64,
+        listing_cache_ttl: ttl,
         ..config(&site.base_url(), dir.path())
     };
     let listing_path = site.listing_path("dask", "votes", 1);
@@ -299,7 +299,7 @@ async fn a_question_ttl_of_zero_never_serves_from_the_cache() {
     let site = site().await;
     let dir = tempfile::tempdir().unwrap();
     let config = CrawlConfig {
-        question_cache_ttl_ms: 0,
+        question_cache_ttl: Duration::from_millis(0),
         ..config(&site.base_url(), dir.path())
     };
     assert!(config.validate().is_ok(), "0 is a valid TTL");

@@ -72,10 +72,10 @@ fn config(server: &MockServer) -> CrawlConfig {
     CrawlConfig {
         retry: RetryConfig {
             max_attempts: 3,
-            initial_backoff_ms: 10,
-            max_backoff_ms: 50,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
         },
-        captcha_pause_ms: 300,
+        captcha_pause: Duration::from_millis(300),
         ..CrawlConfig::for_local_site(&server.uri())
     }
 }
@@ -388,7 +388,7 @@ async fn oversized_slow_and_unreachable() {
     .await;
     let cfg = CrawlConfig {
         max_body_bytes: 1_000,
-        timeout_ms: 200,
+        timeout: Duration::from_millis(200),
         ..config(&server)
     };
     let fetcher = Arc::new(Fetcher::new(&cfg).unwrap());

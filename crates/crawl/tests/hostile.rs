@@ -23,11 +23,11 @@ fn config(base: &str) -> CrawlConfig {
     CrawlConfig {
         retry: RetryConfig {
             max_attempts: 3,
-            initial_backoff_ms: 10,
-            max_backoff_ms: 50,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
         },
-        captcha_pause_ms: 200,
-        max_pause_ms: 5_000,
+        captcha_pause: Duration::from_millis(200),
+        max_pause: Duration::from_millis(5_000),
         ..CrawlConfig::for_local_site(base)
     }
 }
@@ -455,13 +455,13 @@ async fn hostile_headers_and_robots_bodies_never_panic_or_hang() {
         let (base, _) = raw_server(robots, move |_| raw.clone().into_bytes()).await;
         let fetcher = Arc::new(
             Fetcher::new(&CrawlConfig {
-                timeout_ms: 2_000,
-                max_pause_ms: 1_000,
-                captcha_pause_ms: 100,
+                timeout: Duration::from_millis(2_000),
+                max_pause: Duration::from_millis(1_000),
+                captcha_pause: Duration::from_millis(100),
                 retry: RetryConfig {
                     max_attempts: 2,
-                    initial_backoff_ms: 1,
-                    max_backoff_ms: 5,
+                    initial_backoff: Duration::from_millis(1),
+                    max_backoff: Duration::from_millis(5),
                 },
                 ..config(&base)
             })
@@ -502,7 +502,7 @@ async fn a_page_over_the_parse_budget_is_a_failure_row_not_a_stall() {
     );
     serve(&server, "/questions/1/big", page(&body)).await;
     let config = CrawlConfig {
-        parse_budget_ms: 1,
+        parse_budget: Duration::from_millis(1),
         ..config(&server.uri())
     };
     let worker = sofleet_crawl::CrawlWorker::local(&config).unwrap();
@@ -528,7 +528,7 @@ async fn a_page_over_the_parse_budget_is_a_failure_row_not_a_stall() {
 fn the_parse_budget_is_range_checked() {
     for ms in [0, 600_001] {
         let config = CrawlConfig {
-            parse_budget_ms: ms,
+            parse_budget: Duration::from_millis(ms),
             ..CrawlConfig::default()
         };
         assert!(

@@ -133,19 +133,19 @@ async fn a_job_cannot_steer_the_worker() {
 fn the_worker_caps_what_a_job_asks_within_its_limits() {
     let mut policy = WorkerPolicy::new(["example.org:8080"]);
     policy.max_body_bytes = 1000;
-    policy.timeout_ms = 2000;
+    policy.timeout = Duration::from_millis(2000);
     policy.max_requests_per_second = Some(2.0);
     policy.cache_dir = Some("/var/cache/worker".into());
     let asked = CrawlConfig {
         base_url: "http://example.org:8080".into(),
         requests_per_second: None,
         max_body_bytes: 1 << 30,
-        timeout_ms: 60_000,
+        timeout: Duration::from_millis(60_000),
         ..CrawlConfig::default()
     };
     let got = policy.admit(&asked).unwrap();
     assert_eq!(got.max_body_bytes, 1000);
-    assert_eq!(got.timeout_ms, 2000);
+    assert_eq!(got.timeout, Duration::from_millis(2000));
     assert_eq!(
         got.requests_per_second,
         Some(2.0),

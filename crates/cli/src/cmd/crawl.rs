@@ -14,7 +14,7 @@ use sofleet_store::{Dataset, Finalised, Journal, StoreError};
 
 use crate::args::{BackendChoice, CrawlArgs};
 use crate::cmd::summary::{Pace, crawl_json, write_json};
-use crate::cmd::{backend_client, millis, runtime, watch_workers};
+use crate::cmd::{backend_client, millis, runtime, watch_workers, whole_millis};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
 
@@ -119,28 +119,28 @@ pub fn run(args: CrawlArgs) -> CmdResult {
         ));
     }
     let refresh = args.refresh_after.map(millis);
+    let max_pause = whole_millis(args.max_pause);
     let config = CrawlConfig {
         base_url: args.base_url.trim_end_matches('/').to_owned(),
         requests_per_second: Some(args.rate.per_second()),
         max_concurrency_per_host: args.concurrency,
         ignore_robots: args.ignore_robots,
         cache_dir: args.cache_dir.clone(),
-        listing_cache_ttl_ms: millis(args.cache_ttl),
+        listing_cache_ttl: whole_millis(args.cache_ttl),
         // A question due for a refresh must not come back from the cache.
-        question_cache_ttl_ms: millis(args.question_cache_ttl).min(refresh.unwrap_or(u64::MAX)),
+        question_cache_ttl: whole_millis(args.question_cache_ttl)
+            .min(refresh.map_or(Duration::MAX, Duration::from_millis)),
         // Our own pauses stay within --max-pause too.
         retry: {
             let default = sofleet_crawl::RetryConfig::default();
             sofleet_crawl::RetryConfig {
                 max_attempts: args.retries + 1,
-                initial_backoff_ms: default.initial_backoff_ms.min(millis(args.max_pause)),
-                max_backoff_ms: default.max_backoff_ms.min(millis(args.max_pause)),
+                initial_backoff: default.initial_backoff.min(max_pause),
+                max_backoff: default.max_backoff.min(max_pause),
             }
         },
-        captcha_pause_ms: CrawlConfig::default()
-            .captcha_pause_ms
-            .min(millis(args.max_pause)),
-        max_pause_ms: millis(args.max_pause),
+        captcha_pause: CrawlConfig::default().captcha_pause.min(max_pause),
+        max_pause,
         redirect_hosts: args.redirect_hosts.clone(),
         ..CrawlConfig::default()
     };
@@ -164,22 +164,22 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     let stop = StopFlag::new();
     let remote = matches!(args.backend, BackendChoice::Redis(_));
     let mut seen = Seen::default();
-    let no_workers: std::sync::Arc<std::sync::Mutex<Option<Failure>>> = Default::default();
+    // Why the fleet had no live worker, if it had none: sent before the crawl is stopped.
+    let (no_workers, mut no_workers_failure) = tokio::sync::oneshot::channel::<Failure>();
     let summary: CrawlSummary = rt.block_on(async {
         let (client, fleet) =
             backend_client(&args.backend, args.concurrency as usize, &config).await?;
         if let (Some(fleet), BackendChoice::Redis(url)) = (fleet, &args.backend) {
-            let (url, host, limit, stop, out) = (
+            let (url, host, limit, stop) = (
                 url.clone(),
                 host_of(&config),
                 args.worker_timeout,
                 stop.clone(),
-                no_workers.clone(),
             );
             tokio::spawn(async move {
                 let failure = watch_workers(fleet, &url, &host, limit).await;
                 // The failure first, then the stop: the crawl reads it once it has stopped.
-                *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+                let _ = no_workers.send(failure);
                 stop.stop();
             });
         }
@@ -238,7 +238,7 @@ pub fn run(args: CrawlArgs) -> CmdResult {
 
     let complete = !summary.stopped;
     // The site never answered and there was nothing before: write nothing at all.
-    let no_workers_failure = no_workers.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let no_workers_failure = no_workers_failure.try_recv().ok();
     if let (true, None, 0, 0, Some(message)) = (
         complete && !journal.resumed() && !dataset.out().exists(),
         &no_workers_failure,

@@ -32,8 +32,8 @@ pub fn run(args: FetchArgs) -> CmdResult {
         requests_per_second: Some(args.rate.per_second()),
         ignore_robots: args.ignore_robots,
         cache_dir: args.cache_dir.clone(),
-        listing_cache_ttl_ms: super::millis(args.cache_ttl),
-        question_cache_ttl_ms: super::millis(args.cache_ttl),
+        listing_cache_ttl: super::whole_millis(args.cache_ttl),
+        question_cache_ttl: super::whole_millis(args.cache_ttl),
         retry: RetryConfig {
             max_attempts: args.retries + 1,
             ..RetryConfig::default()

@@ -19,9 +19,15 @@ use sofleet_redis::{RedisBackend, redact_url};
 use crate::args::BackendChoice;
 use crate::exit::Failure;
 
-/// A duration in whole milliseconds (saturating), the unit of `CrawlConfig`'s fields.
+/// A duration in whole milliseconds (saturating).
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A duration cut to whole milliseconds (saturating), the unit `CrawlConfig`'s durations
+/// travel in: a flag's value means the same in a local crawl and on a remote worker.
+pub(crate) fn whole_millis(d: Duration) -> Duration {
+    Duration::from_millis(millis(d))
 }
 
 /// The multi-threaded tokio runtime every networked command runs on.

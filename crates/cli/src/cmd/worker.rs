@@ -70,8 +70,8 @@ fn policy(args: &WorkerArgs, name: &str) -> WorkerPolicy {
     policy.ignore_robots = args.ignore_robots;
     policy.cache_dir = args.cache_dir.clone();
     policy.max_body_bytes = args.max_body_mib.saturating_mul(1 << 20);
-    policy.timeout_ms = super::millis(args.timeout);
-    policy.connect_timeout_ms = policy.connect_timeout_ms.min(policy.timeout_ms);
+    policy.timeout = super::whole_millis(args.timeout);
+    policy.connect_timeout = policy.connect_timeout.min(policy.timeout);
     policy.max_requests_per_second = Some(args.max_rate.per_second());
     policy.local_address = args.bind_ip;
     policy

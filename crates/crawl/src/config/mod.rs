@@ -1,45 +1,49 @@
-//! What to crawl ([`CrawlPlan`]) and how politely ([`CrawlConfig`]).
+//! What to crawl ([`CrawlPlan`]) and how politely ([`CrawlConfig`], [`RetryConfig`]).
+//!
+//! Every duration of a configuration is a [`Duration`]; on the wire (jobs sent to workers,
+//! journals) it stays whole milliseconds under its old `_ms` name ([`millis`]), so what was
+//! written before reads the same.
+
+mod millis;
+mod plan;
+mod retry;
 
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sofleet_records::Sort;
 use url::Url;
 
 use crate::error::CrawlError;
 
-/// The listing orders Stack Overflow offers (`?tab=`): the values of [`Sort`].
-pub const SORTS: [&str; 4] = [
-    Sort::Votes.as_str(),
-    Sort::Newest.as_str(),
-    Sort::Active.as_str(),
-    Sort::Frequent.as_str(),
-];
+pub(crate) use millis::as_millis;
+pub use plan::{CrawlPlan, PAGE_SIZES, SORTS};
+pub use retry::RetryConfig;
 
-/// The page sizes Stack Overflow offers for tag listings (`&pagesize=`).
-pub const PAGE_SIZES: [u32; 3] = [15, 30, 50];
+/// Accepted range of [`CrawlConfig::max_pause`]: one second to one day.
+pub const MAX_PAUSE_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(1)..=Duration::from_secs(24 * 60 * 60);
 
-/// Accepted range of [`CrawlConfig::max_pause_ms`]: one second to one day.
-pub const MAX_PAUSE_RANGE_MS: RangeInclusive<u64> = 1_000..=24 * 60 * 60 * 1000;
+/// Accepted range of [`CrawlConfig::timeout`]: one millisecond to one hour.
+pub const TIMEOUT_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(60 * 60);
 
-/// Accepted range of [`CrawlConfig::timeout_ms`]: one millisecond to one hour.
-pub const TIMEOUT_RANGE_MS: RangeInclusive<u64> = 1..=60 * 60 * 1000;
+/// Accepted range of [`CrawlConfig::connect_timeout`]: one millisecond to five minutes.
+pub const CONNECT_TIMEOUT_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(5 * 60);
 
-/// Accepted range of [`CrawlConfig::connect_timeout_ms`]: one millisecond to five minutes.
-pub const CONNECT_TIMEOUT_RANGE_MS: RangeInclusive<u64> = 1..=5 * 60 * 1000;
-
-/// Accepted range of [`CrawlConfig::parse_budget_ms`]: one millisecond to ten minutes.
-pub const PARSE_BUDGET_RANGE_MS: RangeInclusive<u64> = 1..=10 * 60 * 1000;
+/// Accepted range of [`CrawlConfig::parse_budget`]: one millisecond to ten minutes.
+pub const PARSE_BUDGET_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(10 * 60);
 
 /// Highest accepted [`CrawlConfig::requests_per_second`]: one request per microsecond. Above it the
 /// rate limiter's period rounds towards zero; leave the rate unset for no limit.
 pub const MAX_REQUESTS_PER_SECOND: f64 = 1_000_000.0;
 
-/// Longest accepted cache TTL: 365 days, in milliseconds. A longer one is most likely a unit
-/// mistake (microseconds given for milliseconds).
-const MAX_CACHE_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
+/// Longest accepted cache TTL: 365 days. A longer one is most likely a unit mistake
+/// (microseconds given for milliseconds on the wire).
+const MAX_CACHE_TTL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// How the crawler behaves towards a site. Serializable, because it travels inside every task
 /// (tasks may run on remote workers).
@@ -52,18 +56,27 @@ const MAX_CACHE_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
 /// Every duration that reaches the crawler from outside (this configuration, a `Retry-After`
 /// header, robots.txt's `Crawl-delay`) is checked against a range: [`CrawlConfig::validate`]
 /// refuses configured values outside theirs, and a pause the *site* asks for that is longer than
-/// [`CrawlConfig::max_pause_ms`] stops that host's pages with `pause_too_long` failure rows
+/// [`CrawlConfig::max_pause`] stops that host's pages with `pause_too_long` failure rows
 /// instead of waiting silently.
 ///
 /// ```
+/// # use std::time::Duration;
 /// let config = sofleet_crawl::CrawlConfig::default();
 /// assert_eq!(config.base_url, "https://stackoverflow.com");
 /// assert_eq!(config.requests_per_second, Some(1.0));
 /// assert!(!config.ignore_robots);
-/// assert_eq!(config.listing_cache_ttl_ms, 60 * 60 * 1000);
-/// assert_eq!(config.question_cache_ttl_ms, 30 * 24 * 60 * 60 * 1000);
-/// assert_eq!(config.max_pause_ms, 5 * 60 * 1000);
+/// assert_eq!(config.listing_cache_ttl, Duration::from_secs(60 * 60));
+/// assert_eq!(config.question_cache_ttl, Duration::from_secs(30 * 24 * 60 * 60));
+/// assert_eq!(config.max_pause, Duration::from_secs(5 * 60));
 /// assert!(config.validate().is_ok());
+/// ```
+///
+/// On the wire the durations are whole milliseconds under their `_ms` names, as before:
+///
+/// ```
+/// let json = serde_json::to_value(sofleet_crawl::CrawlConfig::default()).unwrap();
+/// assert_eq!(json["max_pause_ms"], 300_000);
+/// assert_eq!(json["retry"]["initial_backoff_ms"], 500);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -83,39 +96,46 @@ pub struct CrawlConfig {
     /// from it for at most 24 hours ([`ROBOTS_CACHE_TTL`](crate::ROBOTS_CACHE_TTL)), listing and
     /// question pages for their TTLs below.
     pub cache_dir: Option<PathBuf>,
-    /// How long a cached listing page is served before it is fetched again, milliseconds.
-    /// Default 1 hour: listings change as questions are asked, answered and voted on. `0` never
-    /// serves listings from the cache (fetched pages are still written to it, for a later run
-    /// with a longer TTL). At most 365 days.
-    pub listing_cache_ttl_ms: u64,
-    /// How long a cached question page is served before it is fetched again, milliseconds.
-    /// Default 30 days. `0` never serves questions from the cache (fetched pages are still
-    /// written to it). At most 365 days.
-    pub question_cache_ttl_ms: u64,
-    /// TCP/TLS connect timeout, milliseconds.
-    pub connect_timeout_ms: u64,
-    /// Total timeout for one request including the body, milliseconds.
-    pub timeout_ms: u64,
+    /// How long a cached listing page is served before it is fetched again. Default 1 hour:
+    /// listings change as questions are asked, answered and voted on. Zero never serves
+    /// listings from the cache (fetched pages are still written to it, for a later run with a
+    /// longer TTL). At most 365 days.
+    #[serde(rename = "listing_cache_ttl_ms", with = "millis")]
+    pub listing_cache_ttl: Duration,
+    /// How long a cached question page is served before it is fetched again. Default 30 days.
+    /// Zero never serves questions from the cache (fetched pages are still written to it). At
+    /// most 365 days.
+    #[serde(rename = "question_cache_ttl_ms", with = "millis")]
+    pub question_cache_ttl: Duration,
+    /// TCP/TLS connect timeout. Range [`CONNECT_TIMEOUT_RANGE`].
+    #[serde(rename = "connect_timeout_ms", with = "millis")]
+    pub connect_timeout: Duration,
+    /// Total timeout for one request including the body. Range [`TIMEOUT_RANGE`].
+    #[serde(rename = "timeout_ms", with = "millis")]
+    pub timeout: Duration,
     /// Largest accepted response body, bytes; larger bodies fail with `too_large`.
     pub max_body_bytes: u64,
     /// Retry and back-off policy for one URL.
     pub retry: RetryConfig,
-    /// How long a whole host is paused after a captcha / human-verification page, milliseconds.
-    /// At most [`CrawlConfig::max_pause_ms`].
-    pub captcha_pause_ms: u64,
-    /// The longest pause the crawler accepts, milliseconds: a `Retry-After` (on a 429 or 503)
-    /// or a robots.txt `Crawl-delay` longer than this stops the host's pages in this run with
+    /// How long a whole host is paused after a captcha / human-verification page. At most
+    /// [`CrawlConfig::max_pause`].
+    #[serde(rename = "captcha_pause_ms", with = "millis")]
+    pub captcha_pause: Duration,
+    /// The longest pause the crawler accepts: a `Retry-After` (on a 429 or 503) or a
+    /// robots.txt `Crawl-delay` longer than this stops the host's pages in this run with
     /// `pause_too_long` failure rows that say why (a re-run later resumes them); the
     /// configured rate, back-off and captcha pause must stay within it. Range
-    /// [`MAX_PAUSE_RANGE_MS`]; default five minutes.
-    pub max_pause_ms: u64,
+    /// [`MAX_PAUSE_RANGE`]; default five minutes.
+    #[serde(rename = "max_pause_ms", with = "millis")]
+    pub max_pause: Duration,
     /// Hosts besides the crawled one that a redirect may lead to (exact host names, e.g.
     /// `stackoverflow.blog`). A redirect to any other host fails the page as
     /// `off_site_redirect`. robots.txt of an allowed host is fetched and obeyed too.
     pub redirect_hosts: Vec<String>,
-    /// Time budget for extracting one page, milliseconds (parsing runs on a blocking thread;
-    /// a page over it is a `parse` failure row). Range [`PARSE_BUDGET_RANGE_MS`]; default 10 s.
-    pub parse_budget_ms: u64,
+    /// Time budget for extracting one page (parsing runs on a blocking thread; a page over it
+    /// is a `parse` failure row). Range [`PARSE_BUDGET_RANGE`]; default 10 s.
+    #[serde(rename = "parse_budget_ms", with = "millis")]
+    pub parse_budget: Duration,
 }
 
 impl Default for CrawlConfig {
@@ -131,60 +151,17 @@ impl Default for CrawlConfig {
             max_concurrency_per_host: 2,
             ignore_robots: false,
             cache_dir: None,
-            listing_cache_ttl_ms: 60 * 60 * 1000,
-            question_cache_ttl_ms: 30 * 24 * 60 * 60 * 1000,
-            connect_timeout_ms: 10_000,
-            timeout_ms: 30_000,
+            listing_cache_ttl: Duration::from_secs(60 * 60),
+            question_cache_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
             max_body_bytes: 8 * 1024 * 1024,
             retry: RetryConfig::default(),
-            captcha_pause_ms: 60_000,
-            max_pause_ms: 5 * 60 * 1000,
+            captcha_pause: Duration::from_secs(60),
+            max_pause: Duration::from_secs(5 * 60),
             redirect_hosts: Vec::new(),
-            parse_budget_ms: 10_000,
+            parse_budget: Duration::from_secs(10),
         }
-    }
-}
-
-/// Retry policy of the fetcher: exponential back-off with jitter for connect errors, timeouts,
-/// 5xx, 429 (where `Retry-After` wins when present) and captcha pages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RetryConfig {
-    /// Attempts per URL for errors (connect, timeout, 5xx, truncated body), the first included
-    /// (at least 1). Refusals that tell the crawler to wait (429, captcha, 503 with
-    /// `Retry-After`) have a budget of twice this many, counted separately.
-    pub max_attempts: u32,
-    /// First back-off delay, milliseconds.
-    pub initial_backoff_ms: u64,
-    /// Largest back-off delay, milliseconds (at most [`CrawlConfig::max_pause_ms`]).
-    pub max_backoff_ms: u64,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max_attempts: 5,
-            initial_backoff_ms: 500,
-            max_backoff_ms: 30_000,
-        }
-    }
-}
-
-impl RetryConfig {
-    /// The back-off before retry number `retry` (1 = first retry), before jitter:
-    /// `initial * 2^(retry-1)`, capped at `max_backoff_ms`.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let retry = sofleet_crawl::RetryConfig { initial_backoff_ms: 100, max_backoff_ms: 350, ..Default::default() };
-    /// assert_eq!(retry.backoff(1), Duration::from_millis(100));
-    /// assert_eq!(retry.backoff(2), Duration::from_millis(200));
-    /// assert_eq!(retry.backoff(3), Duration::from_millis(350));
-    /// ```
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = retry.saturating_sub(1).min(30);
-        let ms = self.initial_backoff_ms.saturating_mul(1u64 << exp);
-        Duration::from_millis(ms.min(self.max_backoff_ms))
     }
 }
 
@@ -201,15 +178,15 @@ impl CrawlConfig {
             base_url: base_url.trim_end_matches('/').to_owned(),
             requests_per_second: None,
             max_concurrency_per_host: 8,
-            connect_timeout_ms: 2_000,
-            timeout_ms: 10_000,
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
             retry: RetryConfig {
                 max_attempts: 5,
-                initial_backoff_ms: 20,
-                max_backoff_ms: 500,
+                initial_backoff: Duration::from_millis(20),
+                max_backoff: Duration::from_millis(500),
             },
-            captcha_pause_ms: 300,
-            max_pause_ms: 30_000,
+            captcha_pause: Duration::from_millis(300),
+            max_pause: Duration::from_secs(30),
             ..CrawlConfig::default()
         }
     }
@@ -239,26 +216,21 @@ impl CrawlConfig {
         for (field, value, range, span) in [
             (
                 "max_pause_ms",
-                self.max_pause_ms,
-                MAX_PAUSE_RANGE_MS,
+                self.max_pause,
+                MAX_PAUSE_RANGE,
                 "1 s to 24 h",
             ),
-            (
-                "timeout_ms",
-                self.timeout_ms,
-                TIMEOUT_RANGE_MS,
-                "1 ms to 1 h",
-            ),
+            ("timeout_ms", self.timeout, TIMEOUT_RANGE, "1 ms to 1 h"),
             (
                 "connect_timeout_ms",
-                self.connect_timeout_ms,
-                CONNECT_TIMEOUT_RANGE_MS,
+                self.connect_timeout,
+                CONNECT_TIMEOUT_RANGE,
                 "1 ms to 5 min",
             ),
             (
                 "parse_budget_ms",
-                self.parse_budget_ms,
-                PARSE_BUDGET_RANGE_MS,
+                self.parse_budget,
+                PARSE_BUDGET_RANGE,
                 "1 ms to 10 min",
             ),
         ] {
@@ -266,14 +238,15 @@ impl CrawlConfig {
                 return Err(invalid(
                     field,
                     format!(
-                        "{value} ms is outside {}..={} ms ({span})",
-                        range.start(),
-                        range.end()
+                        "{} ms is outside {}..={} ms ({span})",
+                        as_millis(value),
+                        as_millis(*range.start()),
+                        as_millis(*range.end())
                     ),
                 ));
             }
         }
-        let max_pause = Duration::from_millis(self.max_pause_ms);
+        let max_pause = self.max_pause;
         if let Some(rate) = self.requests_per_second {
             if !(rate.is_finite() && rate > 0.0 && rate <= MAX_REQUESTS_PER_SECOND) {
                 return Err(invalid(
@@ -311,16 +284,17 @@ impl CrawlConfig {
             ));
         }
         for (field, value) in [
-            ("captcha_pause_ms", self.captcha_pause_ms),
-            ("retry.max_backoff_ms", self.retry.max_backoff_ms),
-            ("retry.initial_backoff_ms", self.retry.initial_backoff_ms),
+            ("captcha_pause_ms", self.captcha_pause),
+            ("retry.max_backoff_ms", self.retry.max_backoff),
+            ("retry.initial_backoff_ms", self.retry.initial_backoff),
         ] {
-            if value > self.max_pause_ms {
+            if value > self.max_pause {
                 return Err(invalid(
                     field,
                     format!(
-                        "{value} ms is longer than max_pause ({} ms)",
-                        self.max_pause_ms
+                        "{} ms is longer than max_pause ({} ms)",
+                        as_millis(value),
+                        as_millis(self.max_pause)
                     ),
                 ));
             }
@@ -337,15 +311,17 @@ impl CrawlConfig {
             return Err(invalid("max_body_bytes", "must be positive".to_owned()));
         }
         for (field, ttl) in [
-            ("listing_cache_ttl_ms", self.listing_cache_ttl_ms),
-            ("question_cache_ttl_ms", self.question_cache_ttl_ms),
+            ("listing_cache_ttl_ms", self.listing_cache_ttl),
+            ("question_cache_ttl_ms", self.question_cache_ttl),
         ] {
-            if ttl > MAX_CACHE_TTL_MS {
+            if ttl > MAX_CACHE_TTL {
                 return Err(invalid(
                     field,
                     format!(
-                        "{ttl} ms is more than 365 days ({MAX_CACHE_TTL_MS} ms); the TTL is in \
-                         milliseconds (0 never serves that kind of page from the cache)"
+                        "{} ms is more than 365 days ({} ms); the TTL is in milliseconds (0 \
+                         never serves that kind of page from the cache)",
+                        as_millis(ttl),
+                        as_millis(MAX_CACHE_TTL)
                     ),
                 ));
             }
@@ -383,92 +359,81 @@ impl CrawlConfig {
     }
 }
 
-/// What to crawl: tag listings in one order, a range of pages each, then every question linked.
-///
-/// ```
-/// let plan = sofleet_crawl::CrawlPlan::new(["dask"], "votes", 1..=2);
-/// assert_eq!(plan.pagesize, 15);
-/// assert!(plan.validate().is_ok());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrawlPlan {
-    /// Tags whose listings are crawled (`/questions/tagged/{tag}`).
-    pub tags: Vec<String>,
-    /// Listing order: one of [`SORTS`].
-    pub sort: String,
-    /// Listing pages to fetch per tag (1-based, inclusive).
-    pub pages: RangeInclusive<u32>,
-    /// Questions per listing page: one of [`PAGE_SIZES`].
-    pub pagesize: u32,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl CrawlPlan {
-    /// A plan with the default page size (15).
-    pub fn new<S: Into<String>>(
-        tags: impl IntoIterator<Item = S>,
-        sort: &str,
-        pages: RangeInclusive<u32>,
-    ) -> CrawlPlan {
-        CrawlPlan {
-            tags: tags.into_iter().map(Into::into).collect(),
-            sort: sort.to_owned(),
-            pages,
-            pagesize: 15,
-        }
-    }
+    /// A job as sent before the fields were durations: every name and number as it was.
+    const OLD_JOB: &str = r#"{
+        "base_url": "http://127.0.0.1:8080",
+        "user_agent": "sofleet/0 (+x)",
+        "requests_per_second": null,
+        "max_concurrency_per_host": 8,
+        "ignore_robots": false,
+        "cache_dir": null,
+        "listing_cache_ttl_ms": 3600000,
+        "question_cache_ttl_ms": 0,
+        "connect_timeout_ms": 2000,
+        "timeout_ms": 10000,
+        "max_body_bytes": 8388608,
+        "retry": {"max_attempts": 5, "initial_backoff_ms": 20, "max_backoff_ms": 500},
+        "captcha_pause_ms": 300,
+        "max_pause_ms": 30000,
+        "redirect_hosts": [],
+        "parse_budget_ms": 10000
+    }"#;
 
-    /// Checks the plan.
-    ///
-    /// # Errors
-    /// [`CrawlError::InvalidPlan`] saying what is wrong and what is accepted.
-    pub fn validate(&self) -> Result<(), CrawlError> {
-        let invalid = |message: String| CrawlError::InvalidPlan { message };
-        if self.tags.is_empty() {
-            return Err(invalid(
-                "no tags given: name at least one tag, e.g. dask".to_owned(),
-            ));
-        }
-        for tag in &self.tags {
-            if tag.trim().is_empty() || tag.contains('/') || tag.contains(char::is_whitespace) {
-                return Err(invalid(format!(
-                    "tag {tag:?} is not a Stack Overflow tag (no spaces or slashes)"
-                )));
+    #[test]
+    fn a_job_written_before_reads_the_same_and_writes_back_unchanged() {
+        let config: CrawlConfig = serde_json::from_str(OLD_JOB).unwrap();
+        assert_eq!(
+            config,
+            CrawlConfig {
+                user_agent: "sofleet/0 (+x)".to_owned(),
+                question_cache_ttl: Duration::ZERO,
+                ..CrawlConfig::for_local_site("http://127.0.0.1:8080")
             }
-        }
-        if !SORTS.contains(&self.sort.as_str()) {
-            return Err(invalid(format!(
-                "sort {:?} is not one of {SORTS:?}",
-                self.sort
-            )));
-        }
-        if *self.pages.start() == 0 || self.pages.is_empty() {
-            return Err(invalid(format!(
-                "page range {}..={} must be non-empty and start at 1 or later",
-                self.pages.start(),
-                self.pages.end()
-            )));
-        }
-        if !PAGE_SIZES.contains(&self.pagesize) {
-            return Err(invalid(format!(
-                "pagesize {} is not one of {PAGE_SIZES:?}",
-                self.pagesize
-            )));
-        }
-        Ok(())
+        );
+        let old: serde_json::Value = serde_json::from_str(OLD_JOB).unwrap();
+        assert_eq!(serde_json::to_value(&config).unwrap(), old);
     }
 
-    /// The listing URL of one tag and page on `base`.
-    pub fn listing_url(&self, base: &Url, tag: &str, page: u32) -> Url {
-        let mut url = base.clone();
-        url.set_path("");
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.clear().extend(["questions", "tagged", tag]);
+    #[test]
+    fn missing_fields_take_their_defaults() {
+        let config: CrawlConfig = serde_json::from_str(r#"{"max_pause_ms": 1000}"#).unwrap();
+        assert_eq!(
+            config,
+            CrawlConfig {
+                max_pause: Duration::from_secs(1),
+                ..CrawlConfig::default()
+            }
+        );
+    }
+
+    #[test]
+    fn range_errors_name_the_field_in_milliseconds() {
+        let err = CrawlConfig {
+            timeout: Duration::ZERO,
+            ..CrawlConfig::default()
         }
-        url.set_query(None);
-        url.query_pairs_mut()
-            .append_pair("tab", &self.sort)
-            .append_pair("page", &page.to_string())
-            .append_pair("pagesize", &self.pagesize.to_string());
-        url
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("timeout_ms"), "{err}");
+        assert!(
+            err.contains("0 ms is outside 1..=3600000 ms (1 ms to 1 h)"),
+            "{err}"
+        );
+        let err = CrawlConfig {
+            captcha_pause: Duration::from_secs(600),
+            ..CrawlConfig::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("600000 ms is longer than max_pause (300000 ms)"),
+            "{err}"
+        );
     }
 }
