@@ -74,7 +74,7 @@ impl Page {
 }
 
 /// The shared fetcher of one crawl run. Cheap to share (`Arc`); get it with
-/// [`Fetcher::shared`] from inside tasks.
+/// [`CrawlWorker::fetcher`](crate::CrawlWorker::fetcher) from inside tasks.
 pub struct Fetcher {
     pub(crate) config: CrawlConfig,
     base: Url,

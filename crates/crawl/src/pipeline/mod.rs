@@ -80,9 +80,10 @@ pub async fn crawl_until(
     crawl_resume(client, config, plan, stop, CrawlResume::default(), sink).await
 }
 
-/// Runs the crawl: robots.txt first (a [`RobotsTask`]), then a listing task for every tag and page of `plan` (except those `resume`
+/// Runs the crawl: robots.txt first (a [`RobotsTask`](crate::RobotsTask)), then a
+/// [`ListingTask`](crate::ListingTask) for every tag and page of `plan` (except those `resume`
 /// already has), and for each question link on the crawled host not seen before (and not in
-/// `resume`) a question task. Question records, failure rows, listing pages read and pages left
+/// `resume`) a [`QuestionTask`](crate::QuestionTask). Question records, failure rows, listing pages read and pages left
 /// unfetched go to `sink` as they happen; the same question seen on two listings is fetched and
 /// emitted once (with the listing where it was first seen).
 ///
