@@ -9,7 +9,7 @@
 //! - `find`: the substring and tag searches every scan is built on;
 //! - `cut`: the content-region cut ([`cut_to_content`]), which leaves out
 //!   noise elements and layout whitespace and copies post bodies verbatim;
-//! - `shape`: the linear pre-scan ([`shape`]) that estimates what the tree
+//! - `shape`: the linear pre-scan ([`shape()`]) that estimates what the tree
 //!   builder will do, measured as a [`Shape`];
 //! - `tokens`: tags' attributes and comments, read the way the tokenizer
 //!   reads them;
