@@ -113,6 +113,7 @@ pub async fn crawl_resume(
     Ok(run.summary(started.elapsed()))
 }
 
+/// A random id for a new run: each worker keeps one fetcher per (configuration, run).
 pub(crate) fn fresh_run_id() -> u64 {
     rand::random::<u64>()
 }
