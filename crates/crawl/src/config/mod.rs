@@ -366,7 +366,7 @@ mod tests {
     /// A job as sent before the fields were durations: every name and number as it was.
     const OLD_JOB: &str = r#"{
         "base_url": "http://127.0.0.1:8080",
-        "user_agent": "sofleet/0 (+x)",
+        "user_agent": "sofleet/0",
         "requests_per_second": null,
         "max_concurrency_per_host": 8,
         "ignore_robots": false,
@@ -389,13 +389,16 @@ mod tests {
         assert_eq!(
             config,
             CrawlConfig {
-                user_agent: "sofleet/0 (+x)".to_owned(),
+                user_agent: "sofleet/0".to_owned(),
                 question_cache_ttl: Duration::ZERO,
                 ..CrawlConfig::for_local_site("http://127.0.0.1:8080")
             }
         );
         let old: serde_json::Value = serde_json::from_str(OLD_JOB).unwrap();
         assert_eq!(serde_json::to_value(&config).unwrap(), old);
+        // Byte for byte, in the same field order: the digest in task keys is unchanged too.
+        let compact: String = OLD_JOB.split_whitespace().collect();
+        assert_eq!(serde_json::to_string(&config).unwrap(), compact);
     }
 
     #[test]
