@@ -268,11 +268,11 @@ pub mod tasks {
         }
     }
 
-    /// Sleeps `ms` milliseconds, then returns `value`.
+    /// Sleeps for `duration`, then returns `value`.
     #[derive(Debug, Clone, Serialize, Deserialize)]
     pub struct Sleep {
-        /// Sleep time in milliseconds.
-        pub ms: u64,
+        /// How long to sleep.
+        pub duration: Duration,
         /// The value returned.
         pub value: u64,
     }
@@ -282,7 +282,7 @@ pub mod tasks {
         const NAME: &'static str = "redis-test-sleep";
         const PURE: bool = false;
         async fn run(self, _ctx: TaskContext) -> Result<u64, TaskError> {
-            tokio::time::sleep(Duration::from_millis(self.ms)).await;
+            tokio::time::sleep(self.duration).await;
             Ok(self.value)
         }
     }

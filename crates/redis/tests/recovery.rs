@@ -28,7 +28,7 @@ async fn sigkill_of_a_worker_mid_run_loses_nothing() {
                 job(
                     i,
                     &Sleep {
-                        ms: 150,
+                        duration: Duration::from_millis(150),
                         value: i * 10,
                     },
                 )
@@ -102,7 +102,15 @@ async fn redis_restarted_mid_run_recovers_every_job() {
     let n = 40u64;
     backend.dispatch(
         (0..n)
-            .map(|i| job(i, &Sleep { ms: 100, value: i }))
+            .map(|i| {
+                job(
+                    i,
+                    &Sleep {
+                        duration: Duration::from_millis(100),
+                        value: i,
+                    },
+                )
+            })
             .collect(),
     );
     seen.wait_done(4).await;
@@ -136,7 +144,7 @@ async fn redis_gone_for_good_fails_jobs_with_a_clear_error() {
                 job(
                     i,
                     &Sleep {
-                        ms: 3_000,
+                        duration: Duration::from_millis(3_000),
                         value: i,
                     },
                 )

@@ -200,7 +200,15 @@ async fn sigterm_finishes_in_flight_jobs_before_exiting() {
     backend.attach(sink);
     backend.dispatch(
         (0..4)
-            .map(|i| job(i, &Sleep { ms: 400, value: i }))
+            .map(|i| {
+                job(
+                    i,
+                    &Sleep {
+                        duration: Duration::from_millis(400),
+                        value: i,
+                    },
+                )
+            })
             .collect(),
     );
     seen.wait_started(4).await;
