@@ -45,25 +45,32 @@
 //! ([`MAX_REMEMBERED_FAULTS`]). [`MockSite::request_count`] is a plain
 //! counter and always works.
 
+// Where to change what: `config` (settings), `model` (the site's data),
+// `generator` (deterministic fake content), `site` (`SiteContent` and its
+// lookups), `render` (HTML from the askama templates under `templates/`),
+// `expected` (the records extract must read back), `server` (HTTP, faults).
 mod config;
-mod content;
 mod error;
+mod expected;
+mod generator;
+mod model;
 mod peer_proxy;
 mod render;
 mod rng;
 mod server;
+mod site;
 mod text;
 
 pub use config::{
     Faults, Latency, MAX_DELAY, MAX_HEADER_TEXT_BYTES, MAX_QUESTIONS, MAX_REMEMBERED_FAULTS,
     MAX_ROBOTS_TXT_BYTES, MockSiteConfig, RateLimit,
 };
-pub use content::{Examples, SITE_HOST, SiteContent, Sort, normalize_pagesize};
 pub use error::MockSiteError;
 pub use peer_proxy::PeerTaggingProxy;
 pub use server::{
     CLIENT_HEADER, DEFAULT_ROBOTS_TXT, MockSite, RecordedRequest, robots_txt_with_crawl_delay,
 };
+pub use site::{Examples, SITE_HOST, SiteContent, Sort, normalize_pagesize};
 pub use text::{encode_tag, slugify};
 
 /// `title_status_suffix` the extractor reports for `[duplicate]` titles.

@@ -71,7 +71,11 @@ fn find(page: &str, piece: &Piece) -> Option<(usize, usize)> {
         None => page.len(),
         Some(end) => {
             let at = start + page[start..].find(end)?;
-            if piece.end_included { at + end.len() } else { at }
+            if piece.end_included {
+                at + end.len()
+            } else {
+                at
+            }
         }
     };
     Some((start, end))
@@ -118,10 +122,7 @@ fn without_chrome(site: &SiteContent, page: &str) -> String {
 fn chrome_is_pinned_once() {
     let site = site();
     for (piece, text) in chrome(&site) {
-        insta::assert_snapshot!(
-            format!("chrome_{}", piece.name.replace(' ', "_")),
-            text
-        );
+        insta::assert_snapshot!(format!("chrome_{}", piece.name.replace(' ', "_")), text);
     }
 }
 
@@ -143,7 +144,10 @@ fn question_pages() {
     for (name, id) in cases {
         let id = id.unwrap_or_else(|| panic!("the snapshot site has no {name} question"));
         let page = site.render_question_page(id).expect("page exists");
-        insta::assert_snapshot!(format!("question_era_e_{name}"), without_chrome(&site, &page));
+        insta::assert_snapshot!(
+            format!("question_era_e_{name}"),
+            without_chrome(&site, &page)
+        );
     }
 }
 
@@ -167,7 +171,10 @@ fn tagged_listing_pages() {
     let page = site
         .render_listing_page(Some("c++"), Sort::Votes, 2, 15)
         .expect("page 2 exists");
-    insta::assert_snapshot!("listing_tagged_cpp_votes_page_2", without_chrome(&site, &page));
+    insta::assert_snapshot!(
+        "listing_tagged_cpp_votes_page_2",
+        without_chrome(&site, &page)
+    );
     // A single-page listing has no pager.
     let page = site
         .render_listing_page(Some("c++"), Sort::Active, 1, 50)
@@ -188,10 +195,7 @@ fn not_found_page() {
 }
 
 /// Status, headers (but the date) and body of one response, as one text.
-async fn response_text(
-    content: &SiteContent,
-    request: reqwest::RequestBuilder,
-) -> String {
+async fn response_text(content: &SiteContent, request: reqwest::RequestBuilder) -> String {
     let response = request.send().await.expect("the site answers");
     let mut text = format!("{}\n", response.status());
     let mut headers: Vec<String> = response
