@@ -18,9 +18,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use ab_glyph::{Font, FontRef};
+use parking_lot::Mutex;
 use plotters::style::{FontStyle, IntoFont, register_font};
 
 use crate::charts::FONT_FAMILY;
@@ -150,7 +151,7 @@ fn load_fallback(path: &Path) -> Result<Face> {
     };
     let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let loaded = LOADED.get_or_init(Mutex::default);
-    if let Some(face) = loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    if let Some(face) = loaded.lock().get(&key) {
         return Ok(face.clone());
     }
     let bytes = std::fs::read(path).map_err(|e| font_err(e.to_string()))?;
@@ -158,7 +159,7 @@ fn load_fallback(path: &Path) -> Result<Face> {
     let not_a_font =
         || font_err("not a TrueType or OpenType font (give a .ttf, .otf or .ttc file)".to_owned());
     let font = FontRef::try_from_slice(bytes).map_err(|_| not_a_font())?;
-    let mut loaded = loaded.lock().unwrap_or_else(|p| p.into_inner());
+    let mut loaded = loaded.lock();
     let family = format!("sofleet-fallback-{}", loaded.len());
     register_font(&family, FontStyle::Normal, bytes).map_err(|_| not_a_font())?;
     let face = Face { family, font };

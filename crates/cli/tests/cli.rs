@@ -1,28 +1,16 @@
 //! End-to-end tests of the `sofleet` binary: real processes against the mock
 //! site on 127.0.0.1, real files, checked for outputs, messages and exit codes.
 
+mod common;
+
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
+use common::{
+    command_line, expected_ids, free_port, question_ids, run, sofleet, stable, stderr, stdout,
+    temp_names,
+};
 use sofleet_mock_so::{MockSite, MockSiteConfig};
-
-fn sofleet() -> Command {
-    let mut cmd = Command::cargo_bin("sofleet").unwrap();
-    cmd.env_remove("RUST_LOG");
-    cmd
-}
-
-/// Runs the command on a blocking thread so the mock site keeps serving.
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 async fn crawl_into(site: &MockSite, out: &Path, backend: &str) -> Output {
     let mut cmd = sofleet();
@@ -47,25 +35,23 @@ async fn crawl_then_report_writes_records_report_and_charts() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.parquet");
     let output = crawl_into(&site, &out, "tokio").await;
-    let stderr = text(&output.stderr);
-    assert!(output.status.success(), "crawl failed: {stderr}");
+    let crawl_stderr = stderr(&output);
+    assert!(output.status.success(), "crawl failed: {crawl_stderr}");
     assert!(out.exists());
     assert!(dir.path().join("posts.failures.parquet").exists());
     // Not a terminal: plain progress lines, no escape codes.
-    assert!(stderr.contains("progress: listings"), "{stderr}");
     assert!(
-        !stderr.contains('\u{1b}'),
-        "control codes in non-TTY output: {stderr:?}"
+        crawl_stderr.contains("progress: listings"),
+        "{crawl_stderr}"
     );
-    assert!(stderr.contains("one after another"), "{stderr}");
+    assert!(
+        !crawl_stderr.contains('\u{1b}'),
+        "control codes in non-TTY output: {crawl_stderr:?}"
+    );
+    assert!(crawl_stderr.contains("one after another"), "{crawl_stderr}");
 
     // The file holds exactly the questions of those listing pages, each once.
-    let mut expected: Vec<u64> = ["dask", "pandas"]
-        .iter()
-        .flat_map(|tag| (1..=2).flat_map(|page| site.expected_listing(tag, "votes", page, 15)))
-        .collect();
-    expected.sort_unstable();
-    expected.dedup();
+    let expected = expected_ids(&site, &["dask", "pandas"], 1..=2);
     let frame = sofleet_analysis::read_frame(&out, sofleet_analysis::Format::Parquet).unwrap();
     assert_eq!(frame.height(), expected.len());
 
@@ -76,19 +62,19 @@ async fn crawl_then_report_writes_records_report_and_charts() {
         .args(["--top", "5", "--charts"])
         .arg(&charts);
     let output = run(cmd).await;
-    let stdout = text(&output.stdout);
+    let report = stdout(&output);
     assert!(
         output.status.success(),
         "report failed: {}",
-        text(&output.stderr)
+        stderr(&output)
     );
     assert!(
-        stdout.contains("top answerers by total top-answer votes"),
-        "{stdout}"
+        report.contains("top answerers by total top-answer votes"),
+        "{report}"
     );
     assert!(
-        stdout.contains(&format!("{} questions", expected.len())),
-        "{stdout}"
+        report.contains(&format!("{} questions", expected.len())),
+        "{report}"
     );
     assert!(charts.join("report.md").exists());
     let pngs = std::fs::read_dir(&charts)
@@ -105,11 +91,7 @@ async fn crawl_then_report_writes_records_report_and_charts() {
 
     // The mock site's names (李雷, 田中 花子, عمر فاروق, דוד כהן, Zoë Ångström, …) are all
     // covered by the embedded chart fonts.
-    assert!(
-        !text(&output.stderr).contains("no glyph"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert!(!stderr(&output).contains("no glyph"), "{}", stderr(&output));
 
     // Extra chart fonts: a real one is accepted, a non-font is exit 1 naming it.
     let test_font = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -122,7 +104,7 @@ async fn crawl_then_report_writes_records_report_and_charts() {
         .arg("--chart-font")
         .arg(&test_font);
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", stderr(&output));
     let mut cmd = sofleet();
     cmd.arg("report")
         .arg(&out)
@@ -131,12 +113,13 @@ async fn crawl_then_report_writes_records_report_and_charts() {
         .arg("--chart-font")
         .arg(&out);
     let output = run(cmd).await;
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(
-        stderr.contains("posts.parquet") && stderr.contains("--chart-font"),
-        "{stderr}"
+        message.contains("posts.parquet") && message.contains("--chart-font"),
+        "{message}"
     );
+    insta::assert_snapshot!("report_bad_chart_font", stable(&message, "", dir.path()));
 
     let mut cmd = sofleet();
     cmd.arg("report").arg(&out).args(["--format", "json"]);
@@ -164,13 +147,16 @@ async fn crawl_then_report_writes_records_report_and_charts() {
         .arg("--charts")
         .arg(dir.path().join("charts-renamed"));
     let output = run(cmd).await;
-    let stderr = text(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let warning = stderr(&output);
+    assert!(output.status.success(), "{warning}");
     assert!(
-        stderr.contains("no glyph for \u{3400}\u{3401} (U+3400 U+3401)")
-            && stderr.contains("--chart-font"),
-        "{stderr}"
+        warning.contains("no glyph for \u{3400}\u{3401} (U+3400 U+3401)")
+            && warning.contains("--chart-font"),
+        "{warning}"
     );
+    // The warning itself (the lines before it list the files written).
+    let last = warning.lines().last().unwrap_or_default();
+    insta::assert_snapshot!("report_no_glyph", last);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,15 +180,7 @@ async fn threads_backend_gives_the_same_records() {
     let ids = |path: &Path| {
         let frame =
             sofleet_analysis::read_frame(path, sofleet_analysis::Format::JsonLines).unwrap();
-        let mut ids: Vec<u64> = frame
-            .column("question_id")
-            .unwrap()
-            .cast(&sofleet_analysis::polars::prelude::DataType::UInt64)
-            .unwrap()
-            .u64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let mut ids = question_ids(&frame);
         ids.sort_unstable();
         ids
     };
@@ -223,19 +201,19 @@ async fn titles_prints_every_page_title_serial_and_parallel() {
         &site.base_url(),
     ]);
     let output = run(cmd).await;
-    let stdout = text(&output.stdout);
+    let titles = stdout(&output);
     assert!(
         output.status.success(),
         "titles failed: {}",
-        text(&output.stderr)
+        stderr(&output)
     );
     assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("page ")).count(),
+        titles.lines().filter(|l| l.starts_with("page ")).count(),
         3,
-        "{stdout}"
+        "{titles}"
     );
-    assert!(stdout.contains("serial"), "{stdout}");
-    assert!(stdout.contains("parallel"), "{stdout}");
+    assert!(titles.contains("serial"), "{titles}");
+    assert!(titles.contains("parallel"), "{titles}");
 }
 
 #[test]
@@ -263,8 +241,8 @@ fn extract_prints_one_json_line_per_file_and_flags_unknown_files() {
         .output()
         .unwrap();
     // A file that cannot be read is an input error (exit 1), named; the others still print.
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
-    let lines: Vec<serde_json::Value> = text(&output.stdout)
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let lines: Vec<serde_json::Value> = stdout(&output)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -274,24 +252,27 @@ fn extract_prints_one_json_line_per_file_and_flags_unknown_files() {
     assert_eq!(lines[1]["kind"], "error");
     assert_eq!(lines[2]["kind"], "error");
     assert_eq!(lines[2]["error_kind"], "io");
-    let stderr = text(&output.stderr);
+    let message = stderr(&output);
     assert!(
-        stderr.contains(&format!("cannot read {}", missing.display()))
-            && stderr.contains("1 of the other files could not be extracted"),
-        "{stderr}"
+        message.contains(&format!("cannot read {}", missing.display()))
+            && message.contains("1 of the other files could not be extracted"),
+        "{message}"
     );
+    insta::assert_snapshot!("extract_missing_file", stable(&message, "", dir.path()));
     // Without the missing file: a partial result (exit 4).
     let output = sofleet()
         .arg("extract")
         .args([&good, &junk])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("1 of 2 files"));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(stderr(&output).contains("1 of 2 files"));
+    insta::assert_snapshot!("extract_partial", stable(&stderr(&output), "", dir.path()));
 }
 
 #[test]
 fn bad_arguments_are_usage_errors_naming_the_value() {
+    let mut transcript = String::new();
     for (args, needle) in [
         (
             vec!["crawl", "--tag", "two words"],
@@ -319,33 +300,32 @@ fn bad_arguments_are_usage_errors_naming_the_value() {
         ),
     ] {
         let output = sofleet().args(&args).output().unwrap();
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+        transcript.push_str(&format!("{}\n{message}\n", command_line(&args)));
     }
+    // Each message whole, as a user reads it.
+    insta::assert_snapshot!("usage_errors", transcript);
 }
 
 #[test]
 fn unreachable_site_is_a_network_error() {
-    // A port nobody listens on: bind, note it, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let dead = format!("http://127.0.0.1:{}", free_port());
     let dir = tempfile::tempdir().unwrap();
     let output = sofleet()
         .args(["crawl", "--tag", "dask", "--pages", "1", "--retries", "0"])
-        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .args(["--base-url", &dead])
         .arg("--out")
         .arg(dir.path().join("posts.parquet"))
         .output()
         .unwrap();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("could not reach"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    assert!(message.contains("could not reach"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    // The whole message: the `unreachable_site` snapshot of everyday.rs.
 }
 
 #[test]
@@ -355,12 +335,13 @@ fn unwritable_output_fails_before_crawling() {
         .args(["--out", "/nonexistent-folder/posts.parquet"])
         .output()
         .unwrap();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(
-        stderr.contains("/nonexistent-folder/posts.parquet"),
-        "{stderr}"
+        message.contains("/nonexistent-folder/posts.parquet"),
+        "{message}"
     );
+    insta::assert_snapshot!("unwritable_output", temp_names(&message));
 }
 
 #[test]
@@ -369,10 +350,11 @@ fn corrupt_or_missing_parquet_is_a_clear_error() {
     let corrupt = dir.path().join("posts.parquet");
     std::fs::write(&corrupt, b"PAR1 this is not really parquet").unwrap();
     let output = sofleet().arg("report").arg(&corrupt).output().unwrap();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("posts.parquet"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("posts.parquet"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    insta::assert_snapshot!("report_corrupt_parquet", stable(&message, "", dir.path()));
 
     let output = sofleet()
         .arg("report")
@@ -380,5 +362,9 @@ fn corrupt_or_missing_parquet_is_a_clear_error() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("does not exist"));
+    assert!(stderr(&output).contains("does not exist"));
+    insta::assert_snapshot!(
+        "report_missing_file",
+        stable(&stderr(&output), "", dir.path())
+    );
 }

@@ -5,16 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{last_line, sofleet, stderr, stdout};
+use common::{free_port, last_line, number_after, run, sofleet, stable, stderr, stdout};
 use sofleet_mock_so::{MockSite, MockSiteConfig};
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 async fn site() -> MockSite {
     MockSite::start(MockSiteConfig {
@@ -24,45 +18,29 @@ async fn site() -> MockSite {
     .await
 }
 
-fn crawl(site: &MockSite, out: &Path) -> Command {
+/// `sofleet crawl` of the `tag`'s listing `pages` of the site at `base_url` into `out`, at
+/// 50 requests/s.
+fn crawl_pages(base_url: &str, tag: &str, pages: &str, out: &Path) -> Command {
     let mut cmd = sofleet();
     cmd.args([
         "crawl",
         "-t",
-        "dask",
+        tag,
         "-p",
-        "1",
+        pages,
         "--rate",
         "50/s",
         "--no-progress",
     ])
-    .args(["--base-url", &site.base_url()])
+    .args(["--base-url", base_url])
     .arg("-o")
     .arg(out);
     cmd
 }
 
-/// The number after `label ` in the printed summary.
-fn number_after(text: &str, label: &str) -> u64 {
-    let at = text
-        .find(&format!("{label} "))
-        .unwrap_or_else(|| panic!("no `{label}` in:\n{text}"));
-    text[at + label.len() + 1..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no number after `{label}`:\n{text}"))
-}
-
-/// `text` with the run's variable parts (the site's port, temporary paths) replaced, for
-/// snapshots.
-fn stable(text: &str, site: &str, dir: &Path) -> String {
-    let text = text.replace(&dir.display().to_string(), "TMP");
-    if site.is_empty() {
-        text
-    } else {
-        text.replace(site, "http://SITE")
-    }
+/// The first `dask` listing page of `site` into `out`.
+fn crawl(site: &MockSite, out: &Path) -> Command {
+    crawl_pages(&site.base_url(), "dask", "1", out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,10 +307,17 @@ fn community_wiki_can_be_left_out_of_the_rankings() {
         assert!(output.status.success(), "{}", stderr(&output));
         stdout(&output)
     };
-    assert!(report(&[]).contains("community wiki"));
+    let with = report(&[]);
+    assert!(with.contains("community wiki"), "{with}");
     let without = report(&["--exclude-community-wiki"]);
     assert!(!without.contains("community wiki"), "{without}");
     assert!(without.starts_with("3 questions: 2 answered"), "{without}");
+    // Both reports whole, as a user reads them.
+    insta::assert_snapshot!("report_fixture_pages", stable(&with, "", dir.path()));
+    insta::assert_snapshot!(
+        "report_fixture_pages_without_community_wiki",
+        stable(&without, "", dir.path())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,12 +326,7 @@ async fn honest_messages() {
     let dir = tempfile::tempdir().unwrap();
 
     // Nothing listens on the port: connection refused, exit 3, and nothing written.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dead = format!("http://127.0.0.1:{closed}");
+    let dead = format!("http://127.0.0.1:{}", free_port());
     let out = dir.path().join("posts.jsonl");
     let mut cmd = sofleet();
     cmd.args(["crawl", "-t", "dask", "--retries", "0", "--no-progress"])
@@ -383,32 +363,25 @@ async fn honest_messages() {
     insta::assert_snapshot!("tls_failure", last.replace(&tls, "https://SITE"));
 
     // A misspelt tag.
-    let mut cmd = sofleet();
-    cmd.args(["crawl", "-t", "dsak", "--rate", "50/s", "--no-progress"])
-        .args(["--base-url", &site.base_url()])
-        .arg("-o")
-        .arg(dir.path().join("typo.jsonl"));
-    let output = run(cmd).await;
+    let typo = crawl_pages(
+        &site.base_url(),
+        "dsak",
+        "1",
+        &dir.path().join("typo.jsonl"),
+    );
+    let output = run(typo).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let last = last_line(&output);
     insta::assert_snapshot!("tag_not_found", stable(&last, &site.base_url(), dir.path()));
 
     // More pages than the tag has.
-    let mut cmd = sofleet();
-    cmd.args([
-        "crawl",
-        "-t",
+    let far = crawl_pages(
+        &site.base_url(),
         "dask",
-        "-p",
         "900-901",
-        "--rate",
-        "50/s",
-        "--no-progress",
-    ])
-    .args(["--base-url", &site.base_url()])
-    .arg("-o")
-    .arg(dir.path().join("far.jsonl"));
-    let output = run(cmd).await;
+        &dir.path().join("far.jsonl"),
+    );
+    let output = run(far).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let last = last_line(&output);
     insta::assert_snapshot!(

@@ -3,97 +3,26 @@
 //! read the site's request log; wall times are printed for the closing figures, never
 //! asserted.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::fleet::{Worker, limited_site, redis, worker_command};
+use common::{number_after, redact, run, signal, sofleet, stderr, stdout};
 use sofleet_analysis::{Format, read_frame};
-use sofleet_mock_so::{MockSite, MockSiteConfig, PeerTaggingProxy, RateLimit, RecordedRequest};
-use sofleet_redis::testing::RedisServer;
-
-fn sofleet_bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("sofleet")
-}
-
-/// A worker process, killed (SIGKILL) when dropped.
-struct Worker(Child);
-
-impl Worker {
-    fn start(redis: &str, extra: &[&str]) -> Worker {
-        Worker::spawn(redis, extra, Stdio::null())
-    }
-
-    fn spawn(redis: &str, extra: &[&str], stderr: Stdio) -> Worker {
-        let child = Command::new(sofleet_bin())
-            .args(["worker", "--redis", redis, "--concurrency", "4"])
-            .args(["--allow-host", "127.0.0.1", "--max-rate", "1000/s"])
-            .args(extra)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("start sofleet worker");
-        Worker(child)
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The mock site limiting each source address to `per_second` requests a second (429 +
-/// `Retry-After` past it), behind the proxy that tells it each request's source address.
-async fn limited_site(
-    per_second: u32,
-    retry_after: Duration,
-    crawl_delay: Option<&str>,
-) -> (MockSite, PeerTaggingProxy) {
-    let site = MockSite::start(MockSiteConfig {
-        rate_limit: Some(RateLimit {
-            requests_per_second: per_second,
-            retry_after,
-        }),
-        crawl_delay: crawl_delay.map(str::to_owned),
-        record_requests: true,
-        ..MockSiteConfig::default()
-    })
-    .await;
-    let upstream = site
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let proxy = PeerTaggingProxy::start("127.0.0.1:0".parse().unwrap(), upstream)
-        .await
-        .unwrap();
-    (site, proxy)
-}
+use sofleet_mock_so::{MockSite, MockSiteConfig, RecordedRequest};
 
 fn crawl(base_url: &str, redis: &str, out: &Path, pages: &str, rate: &str) -> Command {
-    let mut cmd = Command::new(sofleet_bin());
+    let mut cmd = sofleet();
     cmd.args(["crawl", "--base-url", base_url, "--backend", redis])
         .args(["--tag", "dask", "--pages", pages, "--rate", rate])
         .args(["--concurrency", "4", "--no-progress"])
         .arg("--out")
-        .arg(out)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
+        .arg(out);
     cmd
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn question_count(out: &Path) -> usize {
@@ -119,25 +48,13 @@ fn observed_rate(requests: &[RecordedRequest], client: &str) -> f64 {
     (times.len().saturating_sub(1)) as f64 / span.max(1e-9)
 }
 
-/// The number after `label ` in the crawl's summary line.
-fn summary_number(text: &str, label: &str) -> u64 {
-    let at = text
-        .find(&format!("{label} "))
-        .unwrap_or_else(|| panic!("no `{label}` in the summary:\n{text}"));
-    text[at + label.len() + 1..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no number after `{label}`:\n{text}"))
-}
-
 /// 1, 2, 3 and 4 workers on one address with `--rate 5/s` against a site allowing 5/s per
 /// address: every question, no 429, and the site never sees more than the budget (the rate
 /// observed is printed for the closing figures).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_on_one_address_share_one_rate_budget() {
     let (site, proxy) = limited_site(5, Duration::from_secs(1), None).await;
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     let dir = tempfile::tempdir().unwrap();
     for n in [1, 2, 3, 4] {
         site.reset().await;
@@ -161,11 +78,11 @@ async fn workers_on_one_address_share_one_rate_budget() {
         // The fleet's summary is the same as a local one, from the workers' own counters,
         // plus a line per worker.
         assert_eq!(
-            summary_number(&text, "requests") as usize,
+            number_after(&text, "requests") as usize,
             requests.len(),
             "{text}"
         );
-        assert_eq!(summary_number(&text, "429"), 0);
+        assert_eq!(number_after(&text, "429"), 0);
         assert!(text.contains("  worker "), "{text}");
         println!(
             "{n} worker(s), one address, --rate 5/s: {} requests in {:.2} s, the site saw \
@@ -181,7 +98,7 @@ async fn workers_on_one_address_share_one_rate_budget() {
 async fn crawl_delay_is_the_whole_fleets_budget_when_it_is_stricter() {
     // The site allows 1 request/s per address and says so in robots.txt.
     let (site, proxy) = limited_site(1, Duration::from_secs(1), Some("1")).await;
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     let _workers: Vec<Worker> = (0..3).map(|_| Worker::start(&redis.url(), &[])).collect();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
@@ -201,7 +118,7 @@ async fn crawl_delay_is_the_whole_fleets_budget_when_it_is_stricter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_addresses_get_two_budgets() {
     let (site, proxy) = limited_site(5, Duration::from_secs(1), None).await;
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     let dir = tempfile::tempdir().unwrap();
 
     let one = Worker::start(&redis.url(), &["--bind-ip", "127.0.0.2"]);
@@ -248,7 +165,7 @@ async fn a_retry_after_seen_by_one_worker_pauses_the_others() {
     // (2 s) must hold back every worker on the address, not only the one that got it.
     let retry_after = Duration::from_secs(2);
     let (site, proxy) = limited_site(5, retry_after, None).await;
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     let _workers: Vec<Worker> = (0..3).map(|_| Worker::start(&redis.url(), &[])).collect();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
@@ -280,7 +197,7 @@ async fn a_retry_after_seen_by_one_worker_pauses_the_others() {
 
 #[test]
 fn with_no_live_worker_the_client_says_so_and_gives_up_after_worker_timeout() {
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = crawl(
         "http://127.0.0.1:9",
@@ -302,11 +219,25 @@ fn with_no_live_worker_the_client_says_so_and_gives_up_after_worker_timeout() {
     );
     assert!(text.contains("sofleet worker --redis"), "{text}");
     assert!(text.contains("--worker-timeout"), "{text}");
+    // The hint while waiting and the final error, whole (the progress and summary lines
+    // between them carry timings).
+    let hint = text
+        .lines()
+        .find(|l| l.starts_with("no live sofleet worker"))
+        .unwrap_or_default();
+    let last = text.lines().last().unwrap_or_default();
+    insta::assert_snapshot!(
+        "no_live_worker",
+        redact(
+            &format!("{hint}\n…\n{last}"),
+            &[(&redis.url(), "redis://REDIS")]
+        )
+    );
 }
 
 #[test]
 fn a_redis_password_never_appears_in_any_output() {
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     let port = redis.url().rsplit(':').next().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
     for password in ["s3cr/et", "p@ss:w0rd", "pa%2Fss"] {
@@ -320,14 +251,10 @@ fn a_redis_password_never_appears_in_any_output() {
         )
         .output()
         .unwrap();
-        let text = format!(
-            "{}{}",
-            stderr(&output),
-            String::from_utf8_lossy(&output.stdout)
-        );
+        let text = format!("{}{}", stderr(&output), stdout(&output));
         assert_eq!(output.status.code(), Some(3), "{text}");
         assert!(!text.contains(password), "{password} printed:\n{text}");
-        let worker = Command::new(sofleet_bin())
+        let worker = sofleet()
             .args(["worker", "--redis", &url])
             .output()
             .unwrap();
@@ -344,15 +271,14 @@ async fn a_job_the_worker_does_not_allow_becomes_failure_rows_naming_its_rule() 
         ..MockSiteConfig::default()
     })
     .await;
-    let redis = RedisServer::start().expect("redis-server must be installed");
+    let redis = redis();
     // A worker that only crawls stackoverflow.com (the default) and obeys robots.txt.
-    let mut strict = Command::new(sofleet_bin());
-    strict
-        .args(["worker", "--redis", &redis.url(), "--name", "strict-1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _strict = Worker(strict.spawn().unwrap());
+    let _strict = Worker::spawn(
+        sofleet()
+            .args(["worker", "--redis", &redis.url(), "--name", "strict-1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
     let output = run(crawl(&site.base_url(), &redis.url(), &out, "1", "50/s")).await;
@@ -399,20 +325,30 @@ async fn a_job_the_worker_does_not_allow_becomes_failure_rows_naming_its_rule() 
     let output = run(cache).await;
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("sofleet worker --cache-dir"));
+    insta::assert_snapshot!(
+        "cache_dir_on_a_fleet",
+        redact(
+            &stderr(&output),
+            &[
+                (&dir.path().display().to_string(), "TMP"),
+                (&redis.url(), "redis://REDIS"),
+                (&site.base_url(), "http://SITE"),
+            ]
+        )
+    );
 }
 
 #[test]
 fn a_stopped_worker_prints_a_readable_summary() {
-    let redis = RedisServer::start().expect("redis-server must be installed");
-    let mut worker = Worker::spawn(&redis.url(), &["--name", "tidy-1"], Stdio::piped());
+    let redis = redis();
+    let mut worker =
+        Worker::spawn(worker_command(&redis.url(), &["--name", "tidy-1"]).stderr(Stdio::piped()));
     let mut lines = BufReader::new(worker.0.stderr.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     assert!(first.starts_with("worker: connecting to"), "{first}");
     // Give it a moment to connect, then SIGTERM.
     std::thread::sleep(Duration::from_millis(800));
-    let _ = Command::new("kill")
-        .args(["-TERM", &worker.0.id().to_string()])
-        .status();
+    signal(&worker.0, "TERM");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let text = rest.join("\n");
     // "connected" only once it is true, then the summary.

@@ -68,6 +68,7 @@ fn completions_for_each_shell() {
         "{}",
         stderr(&output)
     );
+    insta::assert_snapshot!("completions_unknown_shell", stderr(&output));
 }
 
 #[test]
@@ -115,6 +116,7 @@ fn flags_come_from_the_environment_and_the_command_line_wins() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("--rate"), "{}", stderr(&output));
+    insta::assert_snapshot!("rate_from_the_environment", stderr(&output));
     // Switches take the usual words; a worker's variables are its own.
     let output = sofleet()
         .args([

@@ -2,25 +2,24 @@
 //! panic or wait silently are refused with a message, or end the host's pages with failure rows
 //! that say why. Tests about a hang wait far longer than needed and print what they measured.
 
+mod common;
+
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use common::{command_line, stderr};
 use sofleet_mock_so::{MockSite, MockSiteConfig};
 
 /// Far above any expected time: only a hang reaches it.
 const HANG: Duration = Duration::from_secs(120);
 
+/// [`common::sofleet`], killed past [`HANG`].
 fn sofleet() -> Command {
-    let mut cmd = Command::cargo_bin("sofleet").unwrap();
-    cmd.env_remove("RUST_LOG");
+    let mut cmd = Command::from_std(common::sofleet());
     cmd.timeout(HANG);
     cmd
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs the command on a blocking thread so the mock site keeps serving, printing its time.
@@ -72,6 +71,7 @@ fn hostile_flag_values_are_refused_before_any_request() {
     let out = dir.path().join("posts.jsonl");
     // Nothing listens there: a refused flag must not even try.
     let base = ["--base-url", "http://127.0.0.1:9"];
+    let mut transcript = String::new();
     for (args, needle) in [
         (vec!["--rate", "1/600y"], "more than a day"),
         (vec!["--rate", "1/18446744073709551615s"], "more than a day"),
@@ -96,17 +96,32 @@ fn hostile_flag_values_are_refused_before_any_request() {
             .arg(&out)
             .output()
             .unwrap();
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+        let typed = command_line(
+            &[
+                &["crawl", "--tag", "dask", "--no-progress"],
+                &base[..],
+                &args[..],
+                &["--out", &out.display().to_string()],
+            ]
+            .concat(),
+        );
+        transcript.push_str(&format!("{typed}\n{message}\n"));
     }
+    // Each refusal whole, as a user reads it.
+    insta::assert_snapshot!(
+        "refused_flag_values",
+        common::stable(&transcript, "", dir.path())
+    );
     let output = sofleet()
         .args(["titles", "--rate", "1/600y"])
         .args(base)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(!out.exists());
 }
 
@@ -121,7 +136,7 @@ async fn a_crawl_delay_of_an_hour_ends_the_crawl_with_reasons_not_a_silent_wait(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
     let output = run("Crawl-delay: 3600", crawl(&site, "1-3", &out)).await;
-    let stderr = text(&output.stderr);
+    let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     // One warning naming the host and the value.
@@ -161,7 +176,7 @@ async fn a_retry_after_of_1e30_stops_the_host_and_the_rest_are_rows_saying_why()
     let mut cmd = crawl(&site, "1", &out);
     cmd.args(["--concurrency", "1"]);
     let output = run("Retry-After: 1e30", cmd).await;
-    let stderr = text(&output.stderr);
+    let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let rows = failures(&out);
@@ -194,7 +209,7 @@ async fn an_off_site_redirect_is_a_failure_row_naming_the_target() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.jsonl");
     let output = run("off-site redirect", crawl(&site, "1", &out)).await;
-    let stderr = text(&output.stderr);
+    let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     let rows = failures(&out);
     assert_eq!(rows.len(), 1, "{rows:?}");

@@ -3,8 +3,11 @@
 //! Needs `python3` with pandas and pyarrow. Where they are missing the test says so and passes,
 //! unless `SOFLEET_REQUIRE_PANDAS=1` (set by CI, which installs them), where it fails.
 
+mod common;
+
 use std::process::{Command, Stdio};
 
+use common::{sofleet, stderr};
 use sofleet_mock_so::{MockSite, MockSiteConfig};
 
 /// The README's line, plus a dump of what pandas made of each column.
@@ -47,7 +50,7 @@ async fn pandas_reads_typed_columns_with_numpy_nullable() {
     let base = site.base_url();
     let out_arg = out.clone();
     let status = tokio::task::spawn_blocking(move || {
-        Command::new(assert_cmd::cargo::cargo_bin("sofleet"))
+        sofleet()
             .args([
                 "crawl",
                 "--base-url",
@@ -80,11 +83,7 @@ async fn pandas_reads_typed_columns_with_numpy_nullable() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", stderr(&output));
     let got: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let dtype = |column: &str| got["dtypes"][column].as_str().unwrap_or("").to_owned();
     // Integers stay integers, with nulls, not floats.

@@ -2,16 +2,15 @@
 //! with fault flags and a plain HTTP/1.1 client (a raw socket, so headers are seen exactly
 //! as sent) checks that each fault is served; bad flag values exit 2 naming the flag.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{command_line, sofleet, wait_or_kill};
 use sofleet_mock_so::{MockSiteConfig, SiteContent, robots_txt_with_crawl_delay};
-
-fn sofleet_bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("sofleet")
-}
 
 /// A running `sofleet mock-site`, killed when dropped.
 struct Site {
@@ -21,7 +20,7 @@ struct Site {
 
 impl Site {
     fn start(flags: &[&str]) -> Site {
-        let mut child = Command::new(sofleet_bin())
+        let mut child = sofleet()
             .args([
                 "mock-site",
                 "--port",
@@ -32,7 +31,6 @@ impl Site {
                 "30",
             ])
             .args(flags)
-            .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -293,27 +291,17 @@ fn bad_flag_values_exit_2_naming_the_flag() {
         (&["--always-429", "5", "--truncated", "5"], "--always-429"),
         (&["--tag", "Bad Tag"], "--tag"),
     ];
+    let mut transcript = String::new();
     for (flags, flag) in cases {
-        let mut child = Command::new(sofleet_bin())
+        let mut child = sofleet()
             .args(["mock-site", "--port", "0"])
             .args(*flags)
-            .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{flags:?} was accepted: the site started");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_or_kill(&mut child, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("{flags:?} was accepted: the site started"));
         let mut stderr = String::new();
         child
             .stderr
@@ -326,5 +314,11 @@ fn bad_flag_values_exit_2_naming_the_flag() {
             stderr.contains(flag),
             "{flags:?} should name {flag}: {stderr}"
         );
+        let typed = command_line(&[&["mock-site", "--port", "0"], *flags].concat());
+        // A carriage return the message echoes is shown as `\r` (a snapshot file keeps text
+        // lines).
+        transcript.push_str(&format!("{typed}\n{}\n", stderr.replace('\r', "\\r")));
     }
+    // Each refusal whole, as a user reads it.
+    insta::assert_snapshot!("refused_flags", common::stable(&transcript, "", dir.path()));
 }

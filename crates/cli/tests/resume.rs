@@ -1,11 +1,14 @@
 //! A crawl killed (SIGKILL) or stopped (SIGTERM) at seeded points resumes exactly: the real
 //! `sofleet` binary against the mock site, real files, the mock's request log as the witness.
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{free_port, question_ids, signal, sofleet, stable};
 use polars::prelude::*;
 use sofleet_analysis::{Format, read_frame, read_metadata};
 use sofleet_mock_so::{Latency, MockSite, MockSiteConfig};
@@ -23,15 +26,13 @@ fn site_config() -> MockSiteConfig {
 }
 
 fn crawl_command(site: &MockSite, out: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sofleet"));
-    cmd.env_remove("RUST_LOG")
-        .args(["crawl", "--base-url", &site.base_url()])
+    let mut cmd = sofleet();
+    cmd.args(["crawl", "--base-url", &site.base_url()])
         .args(["--tag", TAGS[0], "--tag", TAGS[1], "--pages", "1-3"])
         .args(["--rate", "500/s", "--concurrency", "2", "--no-progress"])
         .arg("--out")
         .arg(out)
         .args(extra)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
@@ -42,19 +43,6 @@ async fn finish(child: Child) -> std::process::Output {
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{name} failed");
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A small deterministic generator for the kill points.
@@ -108,25 +96,16 @@ fn rows(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The output's question ids, sorted.
 fn ids(out: &Path) -> Vec<u64> {
-    let frame = read_frame(out, Format::Parquet).unwrap();
-    let mut ids: Vec<u64> = frame
-        .column("question_id")
-        .unwrap()
-        .u64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let mut ids = question_ids(&read_frame(out, Format::Parquet).unwrap());
     ids.sort_unstable();
     ids
 }
 
+/// What the crawl of [`crawl_command`] must write.
 fn expected_ids(site: &MockSite) -> Vec<u64> {
-    let set: BTreeSet<u64> = TAGS
-        .iter()
-        .flat_map(|tag| (1..=3).flat_map(|page| site.expected_listing(tag, "votes", page, 15)))
-        .collect();
-    set.into_iter().collect()
+    common::expected_ids(site, &TAGS, 1..=3)
 }
 
 /// Asserts the requests after `from` in the log fetched nothing the journal already had.
@@ -155,7 +134,7 @@ async fn reference_rows(site: &MockSite) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reference.parquet");
     let output = finish(crawl_command(site, &out, &[]).spawn().unwrap()).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     rows(&out)
 }
 
@@ -197,7 +176,7 @@ async fn sigkill_at_seeded_points_then_rerun_gives_the_uninterrupted_dataset() {
     // The same command once more, to the end.
     let from = site.requests().await.len();
     let output = finish(crawl_command(&site, &out, &[]).spawn().unwrap()).await;
-    let stderr = text(&output.stderr);
+    let stderr = common::stderr(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("resuming the unfinished crawl"), "{stderr}");
     assert_fetched_only_missing(&site, from, &had).await;
@@ -226,7 +205,7 @@ async fn sigterm_and_sighup_stop_gracefully_with_exit_4_and_the_rerun_completes(
         }
         signal(&child, name);
         let output = finish(child).await;
-        let stderr = text(&output.stderr);
+        let stderr = common::stderr(&output);
         assert_eq!(output.status.code(), Some(4), "SIG{name}: {stderr}");
         assert!(
             stderr.contains("to resume, run the same command again"),
@@ -254,7 +233,7 @@ async fn sigterm_and_sighup_stop_gracefully_with_exit_4_and_the_rerun_completes(
         let had = journalled(&journal);
         let from = site.requests().await.len();
         let output = finish(crawl_command(&site, &out, &[]).spawn().unwrap()).await;
-        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(output.status.success(), "{}", common::stderr(&output));
         assert_fetched_only_missing(&site, from, &had).await;
         assert_eq!(rows(&out), want);
         let meta = read_metadata(&out).unwrap();
@@ -350,7 +329,7 @@ async fn a_second_signal_stops_at_once_and_the_state_still_resumes() {
     assert_eq!(ids(&out), earlier);
 
     let output = finish(crawl_command(&site, &out, &[]).spawn().unwrap()).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     let mut expected = earlier;
     expected.extend(expected_ids(&site));
     expected.sort_unstable();
@@ -363,9 +342,13 @@ async fn out_naming_a_directory_is_refused_before_any_request() {
     let site = MockSite::start(site_config()).await;
     let dir = tempfile::tempdir().unwrap();
     let output = finish(crawl_command(&site, dir.path(), &[]).spawn().unwrap()).await;
-    let stderr = text(&output.stderr);
+    let stderr = common::stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is a directory"), "{stderr}");
+    insta::assert_snapshot!(
+        "out_is_a_directory",
+        stable(&stderr, &site.base_url(), dir.path())
+    );
     assert_eq!(site.request_count().await, 0);
 }
 
@@ -379,7 +362,7 @@ async fn rerun_adds_nothing_twice_and_refresh_after_replaces_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("posts.parquet");
     let output = finish(crawl_command(&site, &out, &[]).spawn().unwrap()).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     let first = read_frame(&out, Format::Parquet).unwrap();
     let want = expected_ids(&site);
     assert_eq!(ids(&out), want);
@@ -387,7 +370,7 @@ async fn rerun_adds_nothing_twice_and_refresh_after_replaces_rows() {
     // Again: the listings are read, no question is fetched, nothing is duplicated.
     let from = site.requests().await.len();
     let output = finish(crawl_command(&site, &out, &[]).spawn().unwrap()).await;
-    let stderr = text(&output.stderr);
+    let stderr = common::stderr(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(
         stderr.contains(&format!("already has {} questions", want.len())),
@@ -411,7 +394,7 @@ async fn rerun_adds_nothing_twice_and_refresh_after_replaces_rows() {
             .unwrap(),
     )
     .await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     let refetched: BTreeSet<u64> = site.requests().await[from..]
         .iter()
         .filter_map(|r| question_id(&r.path))
@@ -443,14 +426,6 @@ async fn start_on_port(config: MockSiteConfig) -> MockSite {
     panic!("port {:?} stayed busy", config.port)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listings_are_refetched_after_the_cache_ttl_and_new_questions_added() {
     let port = free_port();
@@ -468,7 +443,7 @@ async fn listings_are_refetched_after_the_cache_ttl_and_new_questions_added() {
 
     let first_site = start_on_port(config(1)).await;
     let output = finish(crawl_command(&first_site, &out, &args).spawn().unwrap()).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     let first_ids = expected_ids(&first_site);
     assert_eq!(ids(&out), first_ids);
     drop(first_site);
@@ -479,7 +454,7 @@ async fn listings_are_refetched_after_the_cache_ttl_and_new_questions_added() {
     let second_ids = expected_ids(&second_site);
     assert_ne!(first_ids, second_ids, "the seeds must give other listings");
     let output = finish(crawl_command(&second_site, &out, &args).spawn().unwrap()).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     assert!(
         second_site
             .requests()
@@ -500,7 +475,7 @@ async fn listings_are_refetched_after_the_cache_ttl_and_new_questions_added() {
             .unwrap(),
     )
     .await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", common::stderr(&output));
     let union: BTreeSet<u64> = first_ids.iter().chain(&second_ids).copied().collect();
     assert_eq!(ids(&out), union.into_iter().collect::<Vec<_>>());
 }
