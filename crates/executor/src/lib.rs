@@ -102,19 +102,20 @@ pub mod conformance;
 mod error;
 mod events;
 mod future;
+mod id_hash;
 pub mod key;
 mod options;
 mod resources;
+mod scheduler;
 mod stream;
 pub mod task;
 mod threads;
 mod timer;
 mod tokio_backend;
 
-pub use backend::{
-    Backend, BackendError, CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue,
-    LocalRunner, RunnerFuture, panic_message, run_job, run_job_with,
-};
+// The two backend items every user names; what only backend implementers need (`Job`,
+// `JobId`, `JobOutcome`, `CompletionSink`, `run_job`, ...) stays under `backend::`.
+pub use backend::{Backend, BackendError};
 pub use client::{Client, ClientStats};
 pub use error::{ExecError, TaskStatus};
 pub use events::{Event, EventStream};
