@@ -19,6 +19,11 @@
 //!   fire-and-forget); a finished result is freed when its last handle is dropped.
 //! * Progress: [`Client::events`] streams [`Event`]s for progress bars.
 //!
+//! Writing a backend: the protocol and what only an implementer needs ([`backend::Job`],
+//! [`backend::CompletionSink`], [`backend::run_job`], ...) live in [`backend`]; the shared test
+//! suite, and a `ManualBackend` to step the scheduler by hand, in `conformance` (cargo feature
+//! `conformance`).
+//!
 //! # Example: the lesson's flow
 //!
 //! List pages are fetched as tasks; as each listing completes, question tasks are submitted

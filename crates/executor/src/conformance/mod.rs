@@ -1,6 +1,6 @@
 //! The shared backend test suite (feature `conformance`).
 //!
-//! Every check takes a fresh [`Client`] over the backend under test and a [`Config`], and
+//! Every check takes a fresh [`Client`](crate::Client) over the backend under test and a [`Config`], and
 //! panics with a clear message on failure. The tasks it submits are the types in [`tasks`],
 //! all serde-serialisable and registered by [`register_tasks`], so a remote backend's workers
 //! can run them; no check relies on closures or in-process side channels: "ran once" is
