@@ -11,6 +11,7 @@ use crate::key::TaskKey;
 /// exponential) it is drawn uniformly from `[delay/2, delay]` so retries of many tasks spread
 /// out. Fatal errors and panics are never retried.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 = never retry).
     pub max_retries: u32,
@@ -115,6 +116,7 @@ impl RetryPolicy {
 /// Per-submission options. `Default` is: per-type purity, content key, no retries, no
 /// resource tags, cancelled when every handle is dropped.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct SubmitOptions {
     /// Overrides [`Task::PURE`](crate::Task::PURE): `Some(false)` gives a fresh key every time.
     pub pure: Option<bool>,
