@@ -18,13 +18,14 @@
 //!
 //! # Wire format
 //!
-//! A job's [`Job::payload`] is the **serde_json** encoding of the task struct, inputs and outputs
-//! are serde_json too ([`JobValue::Bytes`]). In-process backends skip serialisation: a job carries
-//! a [`LocalRunner`] holding the typed task, and values travel as [`JobValue::Local`]. A backend
-//! that returns `false` from [`Backend::runs_in_process`] always gets `payload: Some(..)` and
-//! `local: None` (closure tasks excepted: they have no payload and must be rejected with
-//! [`JobOutcome::BackendError`]). A worker runs a serialised job with
-//! [`TaskRegistry::run_serialized`] or simply [`run_job`].
+//! What a job runs is its [`JobWork`], one of two shapes. A backend that returns `false` from
+//! [`Backend::runs_in_process`] always gets [`JobWork::Serialized`]: the **serde_json** encoding
+//! of the task struct; inputs and outputs are serde_json too ([`JobValue::Bytes`]). The client
+//! fails closure tasks ([`Client::submit_fn`](crate::Client::submit_fn)) itself on such a
+//! backend, so it never sees one. In-process backends get [`JobWork::Local`]: a [`LocalRunner`]
+//! holding the typed task or closure, and values travel as [`JobValue::Local`] (no
+//! serialisation). A worker runs a serialised job with [`TaskRegistry::run_serialized`] or
+//! simply [`run_job`].
 
 use std::any::Any;
 use std::fmt;
@@ -41,9 +42,26 @@ use crate::resources::Resources;
 use crate::task::{ErasedValue, TaskContext, TaskError, TaskRegistry};
 
 /// Identifies one dispatch of one job (a retry is a new dispatch with a new id). Opaque to
-/// backends: report results with the id the job came with.
+/// backends: report results with the id the job came with (a remote backend may send the
+/// number over the wire and rebuild the id from it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobId(pub u64);
+
+impl JobId {
+    /// Bits that count the dispatches of one node; the bits above are the node's id. The only
+    /// place that knows the layout (the scheduler makes ids, the tokio backend shards by node).
+    pub(crate) const DISPATCH_BITS: u32 = 20;
+
+    /// The id of dispatch number `dispatch` (counted from 1, wrapping) of node `node`.
+    pub(crate) fn for_dispatch(node: u64, dispatch: u64) -> JobId {
+        JobId((node << Self::DISPATCH_BITS) | (dispatch & ((1 << Self::DISPATCH_BITS) - 1)))
+    }
+
+    /// The scheduler's node this job is a dispatch of.
+    pub(crate) fn node(self) -> u64 {
+        self.0 >> Self::DISPATCH_BITS
+    }
+}
 
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -161,19 +179,36 @@ pub struct Job {
     pub version: u32,
     /// Attempt number (0 first, 1 first retry, ...).
     pub attempt: u32,
-    /// serde_json of the task struct. `None` only for closure tasks, or for in-process backends
-    /// when the client did not need the bytes (the job then has a `local` runner).
-    pub payload: Option<Arc<[u8]>>,
     /// Outputs of the job's dependencies, in the order given to `submit_after`.
     pub inputs: Vec<JobValue>,
-    /// In-process runner (in-process backends only).
-    pub local: Option<LocalRunner>,
+    /// What to run.
+    pub work: JobWork,
+}
+
+/// What a [`Job`] runs: one of its two legal shapes (see the [module docs](self)).
+#[derive(Debug)]
+pub enum JobWork {
+    /// For a backend that [runs in process](Backend::runs_in_process): the typed task (or a
+    /// closure) itself, run without serialisation.
+    Local(LocalRunner),
+    /// For a backend that runs jobs elsewhere: serde_json of the task struct, run by the
+    /// worker's [`TaskRegistry`] under the job's name and version.
+    Serialized(Arc<[u8]>),
 }
 
 impl Job {
     /// Whether the job is a blocking closure (run it where blocking is allowed).
     pub fn is_blocking(&self) -> bool {
-        matches!(self.local, Some(LocalRunner::Blocking(_)))
+        matches!(self.work, JobWork::Local(LocalRunner::Blocking(_)))
+    }
+
+    /// The serialised task, for a backend that sends jobs to another process (`None` for an
+    /// in-process job).
+    pub fn payload(&self) -> Option<&Arc<[u8]>> {
+        match &self.work {
+            JobWork::Serialized(bytes) => Some(bytes),
+            JobWork::Local(_) => None,
+        }
     }
 
     /// Dependency inputs converted to serde_json bytes, for sending to another process.
@@ -348,8 +383,8 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> String {
 }
 
 /// Runs a job in the current thread/runtime and turns every ending (value, error, panic,
-/// missing runner) into a [`JobOutcome`]. Uses the job's [`LocalRunner`] if any, otherwise the
-/// `registry` with the serialised payload. A [`LocalRunner::Blocking`] job runs inline, so call
+/// missing registry) into a [`JobOutcome`]. Runs a [`JobWork::Local`] runner directly and a
+/// [`JobWork::Serialized`] task through the `registry`. A [`LocalRunner::Blocking`] job runs inline, so call
 /// this where blocking is allowed for such jobs (see [`Job::is_blocking`]).
 pub fn run_job(job: Job, registry: Option<&TaskRegistry>) -> BoxFuture<'static, JobOutcome> {
     run_job_with(job, registry, &Resources::new())
@@ -366,14 +401,13 @@ pub fn run_job_with(
         name,
         version,
         attempt,
-        payload,
         inputs,
-        local,
+        work,
         ..
     } = job;
     let ctx = TaskContext::new(key.clone(), attempt, inputs).with_resources(resources.clone());
-    match local {
-        Some(LocalRunner::Async(f)) => {
+    match work {
+        JobWork::Local(LocalRunner::Async(f)) => {
             std::panic::AssertUnwindSafe(async move { f(ctx).await })
                 .catch_unwind()
                 .map(|r| match r {
@@ -383,7 +417,7 @@ pub fn run_job_with(
                 })
                 .boxed()
         }
-        Some(LocalRunner::Blocking(f)) => {
+        JobWork::Local(LocalRunner::Blocking(f)) => {
             let out = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(ctx))) {
                 Ok(Ok(v)) => JobOutcome::Success(v),
                 Ok(Err(e)) => JobOutcome::Failed(e),
@@ -391,13 +425,9 @@ pub fn run_job_with(
             };
             futures::future::ready(out).boxed()
         }
-        None => match (payload, registry) {
-            (Some(p), Some(reg)) => reg.run_serialized(&name, version, ctx, &p),
-            (None, _) => futures::future::ready(JobOutcome::BackendError(format!(
-                "task {key} ({name}) is a local closure task and cannot run on this backend"
-            )))
-            .boxed(),
-            (Some(_), None) => futures::future::ready(JobOutcome::BackendError(format!(
+        JobWork::Serialized(payload) => match registry {
+            Some(reg) => reg.run_serialized(&name, version, ctx, &payload),
+            None => futures::future::ready(JobOutcome::BackendError(format!(
                 "task {key} ({name} v{version}) arrived without an in-process runner and this backend has no TaskRegistry"
             )))
             .boxed(),
@@ -411,8 +441,8 @@ pub(crate) async fn run_job_inline(
     registry: Option<&TaskRegistry>,
     resources: &Resources,
 ) -> JobOutcome {
-    match job.local {
-        Some(LocalRunner::Async(f)) => {
+    match job.work {
+        JobWork::Local(LocalRunner::Async(f)) => {
             let ctx = TaskContext::new(job.key, job.attempt, job.inputs)
                 .with_resources(resources.clone());
             match std::panic::AssertUnwindSafe(f(ctx)).catch_unwind().await {

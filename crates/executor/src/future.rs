@@ -3,13 +3,15 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use crate::backend::JobValue;
-use crate::client::Shared;
 use crate::error::{ExecError, TaskStatus};
 use crate::key::{TaskKey, TaskName};
+use crate::scheduler::Shared;
 
 struct CellInner {
     status: TaskStatus,
@@ -41,8 +43,8 @@ impl Cell {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, CellInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, CellInner> {
+        self.inner.lock()
     }
 
     pub(crate) fn status(&self) -> TaskStatus {

@@ -19,6 +19,11 @@
 //!   fire-and-forget); a finished result is freed when its last handle is dropped.
 //! * Progress: [`Client::events`] streams [`Event`]s for progress bars.
 //!
+//! Writing a backend: the protocol and what only an implementer needs ([`backend::Job`],
+//! [`backend::CompletionSink`], [`backend::run_job`], ...) live in [`backend`]; the shared test
+//! suite, and a `ManualBackend` to step the scheduler by hand, in `conformance` (cargo feature
+//! `conformance`).
+//!
 //! # Example: the lesson's flow
 //!
 //! List pages are fetched as tasks; as each listing completes, question tasks are submitted
@@ -102,19 +107,20 @@ pub mod conformance;
 mod error;
 mod events;
 mod future;
+mod id_hash;
 pub mod key;
 mod options;
 mod resources;
+mod scheduler;
 mod stream;
 pub mod task;
 mod threads;
 mod timer;
 mod tokio_backend;
 
-pub use backend::{
-    Backend, BackendError, CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue,
-    LocalRunner, RunnerFuture, panic_message, run_job, run_job_with,
-};
+// The two backend items every user names; what only backend implementers need (`Job`,
+// `JobId`, `JobOutcome`, `CompletionSink`, `run_job`, ...) stays under `backend::`.
+pub use backend::{Backend, BackendError};
 pub use client::{Client, ClientStats};
 pub use error::{ExecError, TaskStatus};
 pub use events::{Event, EventStream};

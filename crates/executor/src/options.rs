@@ -11,6 +11,7 @@ use crate::key::TaskKey;
 /// exponential) it is drawn uniformly from `[delay/2, delay]` so retries of many tasks spread
 /// out. Fatal errors and panics are never retried.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 = never retry).
     pub max_retries: u32,
@@ -72,11 +73,32 @@ impl RetryPolicy {
     }
 
     /// The upper bound of the delay before retry number `retry` (1-based), before jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sofleet_executor::RetryPolicy;
+    ///
+    /// let p = RetryPolicy::exponential(5, Duration::from_millis(100), Duration::from_millis(300));
+    /// assert_eq!(p.nominal_delay(1), Duration::from_millis(100));
+    /// assert_eq!(p.nominal_delay(2), Duration::from_millis(200));
+    /// assert_eq!(p.nominal_delay(3), Duration::from_millis(300));
+    /// ```
     pub fn nominal_delay(&self, retry: u32) -> Duration {
-        let exp = retry.saturating_sub(1).min(64) as i32;
-        let secs = self.base.as_secs_f64() * self.multiplier.max(1.0).powi(exp);
-        let capped = secs.min(self.max.as_secs_f64());
-        Duration::try_from_secs_f64(capped).unwrap_or(self.max)
+        use backon::BackoffBuilder;
+        let steps = retry.saturating_sub(1).min(64) as usize;
+        let delay = self.schedule().build().nth(steps).unwrap_or(self.max);
+        // backon multiplies in f32 (20 ms x 2 = 39.999999 ms): round to the microsecond.
+        let micros = (delay.as_secs_f64() * 1e6).round();
+        Duration::from_secs_f64(micros / 1e6).min(self.max)
+    }
+
+    /// The schedule without jitter, on the workspace's one backoff implementation (`backon`).
+    fn schedule(&self) -> backon::ExponentialBuilder {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.base)
+            .with_max_delay(self.max)
+            .with_factor(self.multiplier.max(1.0) as f32)
+            .with_max_times(65)
     }
 
     /// The delay before retry number `retry` (1-based), with jitter applied if enabled.
@@ -94,6 +116,7 @@ impl RetryPolicy {
 /// Per-submission options. `Default` is: per-type purity, content key, no retries, no
 /// resource tags, cancelled when every handle is dropped.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct SubmitOptions {
     /// Overrides [`Task::PURE`](crate::Task::PURE): `Some(false)` gives a fresh key every time.
     pub pure: Option<bool>,

@@ -25,6 +25,7 @@ pub enum ReturnWhen {
 
 /// Options of [`wait`].
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct WaitOptions {
     /// The condition to wait for.
     pub return_when: ReturnWhen,

@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -120,7 +122,7 @@ fn worker_loop(rx: Receiver<Job>, w: Arc<Worker>) {
         let Some(sink) = w.sink.get() else { continue };
         let id = job.id;
         if w.n_cancelled.load(Ordering::Acquire) > 0 {
-            let mut c = w.cancelled.lock().unwrap_or_else(|e| e.into_inner());
+            let mut c = w.cancelled.lock();
             if c.remove(&id) {
                 w.n_cancelled.store(c.len(), Ordering::Release);
                 drop(c);
@@ -173,11 +175,7 @@ impl Backend for ThreadsBackend {
     fn cancel(&self, id: JobId) {
         // Jobs still queued are skipped; a running one cannot be interrupted (its result is
         // discarded by the client).
-        let mut c = self
-            .worker
-            .cancelled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut c = self.worker.cancelled.lock();
         if c.len() > 100_000 {
             // Ids of jobs that already ran would otherwise accumulate.
             c.clear();

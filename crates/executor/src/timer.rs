@@ -4,9 +4,11 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
 
 type Callback = Box<dyn FnOnce() + Send>;
 
@@ -38,7 +40,7 @@ fn timer() -> &'static Timer {
 }
 
 fn run(t: &'static Timer) {
-    let mut st = t.state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut st = t.state.lock();
     loop {
         let now = Instant::now();
         let mut due = Vec::new();
@@ -57,18 +59,16 @@ fn run(t: &'static Timer) {
                 // A panicking callback must not kill the timer thread.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(cb));
             }
-            st = t.state.lock().unwrap_or_else(|e| e.into_inner());
+            st = t.state.lock();
             continue;
         }
-        st = match st.heap.peek().copied() {
+        match st.heap.peek().copied() {
             Some(Reverse((when, _))) => {
                 t.cond
-                    .wait_timeout(st, when.saturating_duration_since(now))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0
+                    .wait_for(&mut st, when.saturating_duration_since(now));
             }
-            None => t.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
-        };
+            None => t.cond.wait(&mut st),
+        }
     }
 }
 
@@ -76,7 +76,7 @@ fn run(t: &'static Timer) {
 pub(crate) fn schedule(delay: Duration, f: impl FnOnce() + Send + 'static) {
     let t = timer();
     let when = Instant::now() + delay;
-    let mut st = t.state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut st = t.state.lock();
     st.seq += 1;
     let id = st.seq;
     st.callbacks.insert(id, Box::new(f));
@@ -102,7 +102,7 @@ pub(crate) fn sleep(d: Duration) -> Delay {
     let s2 = state.clone();
     schedule(d, move || {
         let waker = {
-            let mut s = s2.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = s2.lock();
             s.fired = true;
             s.waker.take()
         };
@@ -116,7 +116,7 @@ pub(crate) fn sleep(d: Duration) -> Delay {
 impl Future for Delay {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.state.lock();
         if s.fired {
             Poll::Ready(())
         } else {
@@ -138,14 +138,14 @@ mod tests {
             let order = order.clone();
             let tx = tx.clone();
             schedule(Duration::from_millis(ms), move || {
-                order.lock().unwrap().push(i);
+                order.lock().push(i);
                 tx.send(()).unwrap();
             });
         }
         for _ in 0..3 {
             rx.recv_timeout(Duration::from_secs(10)).unwrap();
         }
-        assert_eq!(*order.lock().unwrap(), vec![1, 2, 3]);
+        assert_eq!(*order.lock(), vec![1, 2, 3]);
         futures::executor::block_on(sleep(Duration::from_millis(5)));
     }
 }

@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -14,9 +16,10 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use crate::backend::{
-    Backend, BackendError, CompletionSink, Job, JobId, JobOutcome, LocalRunner, RunnerFuture,
-    panic_message, run_job_with,
+    Backend, BackendError, CompletionSink, Job, JobId, JobOutcome, JobWork, LocalRunner,
+    RunnerFuture, panic_message, run_job_with,
 };
+use crate::id_hash::SequentialHasher;
 use crate::resources::Resources;
 use crate::task::{TaskContext, TaskRegistry};
 
@@ -29,30 +32,13 @@ enum Slot {
     Running(AbortHandle),
 }
 
-/// Hasher for a shard's job map. A job id is `node << 20 | dispatch`, and a shard holds every
-/// 32nd node (see [`Inner::shard`]), so `id >> 25` counts up within a shard: it forms the low
-/// bits (neighbouring buckets for jobs dispatched in order, friendly to the cache), and the top
-/// 7 bits (hashbrown's control tag) are a mix of the whole id.
-#[derive(Default)]
-struct JobIdHasher(u64);
-
-impl Hasher for JobIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `JobId`s (one `u64`) are hashed with this hasher; fold anything else.
-        for b in bytes {
-            self.write_u64(self.0 ^ u64::from(*b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        const TAG: u64 = 0xFE00_0000_0000_0000;
-        self.0 = (n.rotate_right(25) & !TAG) | (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) & TAG);
-    }
-}
-
-type JobMap = HashMap<JobId, Slot, BuildHasherDefault<JobIdHasher>>;
+/// A shard's job map. A shard holds every `SHARDS`th node (see [`Inner::shard`]), so a job id
+/// shifted right by the dispatch bits and the shard bits counts up within a shard.
+type JobMap = HashMap<
+    JobId,
+    Slot,
+    BuildHasherDefault<SequentialHasher<{ JobId::DISPATCH_BITS + SHARDS.trailing_zeros() }>>,
+>;
 
 type Shard = Mutex<JobMap>;
 
@@ -68,8 +54,7 @@ struct Inner {
 
 impl Inner {
     fn shard(&self, id: JobId) -> MutexGuard<'_, JobMap> {
-        let i = ((id.0 >> 20) ^ id.0) as usize % SHARDS;
-        self.running[i].lock().unwrap_or_else(|e| e.into_inner())
+        self.running[id.node() as usize % SHARDS].lock()
     }
 }
 
@@ -186,8 +171,8 @@ enum Work {
 
 impl Work {
     fn new(job: Job, registry: Option<&TaskRegistry>, resources: &Resources) -> Work {
-        match job.local {
-            Some(LocalRunner::Async(f)) => {
+        match job.work {
+            JobWork::Local(LocalRunner::Async(f)) => {
                 Work::Local(f(TaskContext::new(job.key, job.attempt, job.inputs)
                     .with_resources(resources.clone())))
             }
@@ -355,7 +340,7 @@ impl Backend for TokioBackend {
     async fn shutdown(&self) -> Result<(), BackendError> {
         let mut all = Vec::new();
         for shard in &self.inner.running {
-            all.extend(shard.lock().unwrap_or_else(|e| e.into_inner()).drain());
+            all.extend(shard.lock().drain());
         }
         for (id, slot) in all {
             if let Slot::Running(h) = slot {

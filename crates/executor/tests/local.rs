@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use sofleet_executor::backend::{JobOutcome, JobValue};
 use sofleet_executor::conformance::tasks::{Add, Echo, Sleep};
 use sofleet_executor::{
-    Client, ExecError, JobOutcome, JobValue, ReturnWhen, SubmitOptions, Task, TaskContext,
-    TaskError, TaskKey, TaskRegistry, TaskStatus, ThreadsBackend, TokioBackend, WaitOptions,
-    as_completed, wait,
+    Client, ExecError, ReturnWhen, SubmitOptions, Task, TaskContext, TaskError, TaskKey,
+    TaskRegistry, TaskStatus, ThreadsBackend, TokioBackend, WaitOptions, as_completed, wait,
 };
 
 #[test]
@@ -221,15 +221,15 @@ fn handles_are_thread_safe() {
     send::<sofleet_executor::AsCompleted<u64>>();
     send::<sofleet_executor::MapBounded<u64>>();
     send::<sofleet_executor::EventStream>();
-    send::<sofleet_executor::Job>();
-    send_sync::<sofleet_executor::CompletionSink>();
+    send::<sofleet_executor::backend::Job>();
+    send_sync::<sofleet_executor::backend::CompletionSink>();
     send_sync::<ExecError>();
 }
 
 /// A backend that runs each dispatched batch on a thread and reports it with one
 /// `completed_many` (or `started_and_completed_many`) call, as a pipelining remote backend does.
 struct BatchReporting {
-    sink: std::sync::OnceLock<sofleet_executor::CompletionSink>,
+    sink: std::sync::OnceLock<sofleet_executor::backend::CompletionSink>,
     with_start: bool,
 }
 
@@ -237,10 +237,10 @@ impl sofleet_executor::Backend for BatchReporting {
     fn name(&self) -> &str {
         "batch-reporting"
     }
-    fn attach(&self, sink: sofleet_executor::CompletionSink) {
+    fn attach(&self, sink: sofleet_executor::backend::CompletionSink) {
         let _ = self.sink.set(sink);
     }
-    fn dispatch(&self, jobs: Vec<sofleet_executor::Job>) {
+    fn dispatch(&self, jobs: Vec<sofleet_executor::backend::Job>) {
         let sink = self.sink.get().expect("attached").clone();
         let with_start = self.with_start;
         std::thread::spawn(move || {
@@ -253,7 +253,7 @@ impl sofleet_executor::Backend for BatchReporting {
                     }
                     (
                         id,
-                        futures::executor::block_on(sofleet_executor::run_job(j, None)),
+                        futures::executor::block_on(sofleet_executor::backend::run_job(j, None)),
                     )
                 })
                 .collect();
