@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Everything that can go wrong with the Redis backend or a Redis worker as a whole (failures of
-/// single jobs are reported as [`JobOutcome`](sofleet_executor::JobOutcome)s instead).
+/// single jobs are reported as [`JobOutcome`](sofleet_executor::backend::JobOutcome)s instead).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisError {

@@ -6,8 +6,9 @@ mod common;
 
 use async_trait::async_trait;
 use common::*;
+use sofleet_executor::backend::{CompletionSink, Job, JobId};
 use sofleet_executor::conformance::Config;
-use sofleet_executor::{Backend, BackendError, Client, CompletionSink, Job, JobId};
+use sofleet_executor::{Backend, BackendError, Client};
 use sofleet_redis::RedisBackend;
 use sofleet_redis::testing::RedisServer;
 

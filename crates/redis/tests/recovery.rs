@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use sofleet_executor::{Backend, JobOutcome};
+use sofleet_executor::Backend;
+use sofleet_executor::backend::JobOutcome;
 use sofleet_redis::RedisBackend;
 use sofleet_redis::testing::RedisServer;
 use sofleet_redis::testing::tasks::{KillWorker, Sleep, Square};

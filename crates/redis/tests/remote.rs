@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use serde::{Deserialize, Serialize};
+use sofleet_executor::backend::{JobOutcome, JobValue};
 use sofleet_executor::{
-    Backend, Client, Errors, ExecError, JobOutcome, JobValue, SubmitOptions, Task, TaskContext,
-    TaskError, gather,
+    Backend, Client, Errors, ExecError, SubmitOptions, Task, TaskContext, TaskError, gather,
 };
 use sofleet_redis::testing::tasks::{Fail, Noop, Panic, Sleep, Square, SumInputs};
 use sofleet_redis::{RedisBackend, RedisError, WorkerOptions, run_worker};
@@ -339,7 +339,7 @@ async fn cancelled_jobs_are_reported_once_and_not_run() {
     }
     // Let the I/O thread send them, then cancel one.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    backend.cancel(sofleet_executor::JobId(1));
+    backend.cancel(sofleet_executor::backend::JobId(1));
     assert!(matches!(seen.outcome(1), JobOutcome::Cancelled));
     let _w = WorkerProc::start(&server.url(), "late", &[]);
     seen.wait_done(3).await;
@@ -351,6 +351,6 @@ async fn cancelled_jobs_are_reported_once_and_not_run() {
             .started
             .lock()
             .unwrap()
-            .contains(&sofleet_executor::JobId(1))
+            .contains(&sofleet_executor::backend::JobId(1))
     );
 }

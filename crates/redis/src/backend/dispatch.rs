@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sofleet_executor::{Backend, BackendError, CompletionSink, Job, JobId, JobOutcome};
+use sofleet_executor::backend::{CompletionSink, Job, JobId, JobOutcome};
+use sofleet_executor::{Backend, BackendError};
 
 use super::RedisBackend;
 use super::state::{Cmd, InFlight};

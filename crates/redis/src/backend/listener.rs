@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use redis::Value;
-use sofleet_executor::JobId;
+use sofleet_executor::backend::JobId;
 
 use super::state::{Cmd, Inner};
 use crate::backoff::{Backoff, reconnect_backoff};

@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
-use sofleet_executor::{CompletionSink, JobId, JobOutcome, TaskKey};
+use sofleet_executor::TaskKey;
+use sofleet_executor::backend::{CompletionSink, JobId, JobOutcome};
 use tokio::sync::{mpsc, watch};
 
 use crate::RedisOptions;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sofleet_executor::JobId;
+use sofleet_executor::backend::JobId;
 use tokio::sync::mpsc;
 
 use super::state::{Cmd, Inner};

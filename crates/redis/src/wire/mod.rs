@@ -12,7 +12,8 @@ mod parse;
 
 use std::sync::Arc;
 
-use sofleet_executor::{Job, JobOutcome, JobValue, TaskError};
+use sofleet_executor::TaskError;
+use sofleet_executor::backend::{Job, JobOutcome, JobValue};
 
 pub(crate) use parse::{parse_autoclaim, parse_consumers, parse_entries, parse_read};
 
@@ -52,7 +53,9 @@ pub(crate) struct EncodedJob {
 
 /// Encodes a job for the job stream, enforcing the size limit on payload plus inputs.
 pub(crate) fn encode_job(job: &Job, reply: &str, max_bytes: usize) -> Result<EncodedJob, String> {
-    let Some(payload) = job.payload.clone() else {
+    // The client refuses closures on an out-of-process backend before dispatch; an in-process
+    // job reaching this backend anyway is refused the same way, never sent.
+    let Some(payload) = job.payload().cloned() else {
         return Err(format!(
             "task {} ({}) is a local closure task and cannot run on the redis backend: submit a \
              Task type that the workers registered in their TaskRegistry",
@@ -258,7 +261,8 @@ pub(crate) fn decode_reply(entry: &Entry) -> Result<(u64, Reply), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sofleet_executor::{JobId, TaskKey};
+    use sofleet_executor::TaskKey;
+    use sofleet_executor::backend::{JobId, JobWork, LocalRunner};
 
     fn job(payload: Option<&[u8]>, inputs: Vec<JobValue>) -> Job {
         Job {
@@ -267,9 +271,13 @@ mod tests {
             name: "sq".into(),
             version: 2,
             attempt: 1,
-            payload: payload.map(Arc::from),
             inputs,
-            local: None,
+            work: match payload {
+                Some(bytes) => JobWork::Serialized(Arc::from(bytes)),
+                None => JobWork::Local(LocalRunner::Blocking(Box::new(|_| {
+                    Ok(JobValue::local_only(()))
+                }))),
+            },
         }
     }
 

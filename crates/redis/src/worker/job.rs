@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures::FutureExt;
-use sofleet_executor::{JobOutcome, TaskContext, TaskError, TaskKey, TaskRegistry};
+use sofleet_executor::backend::JobOutcome;
+use sofleet_executor::{TaskContext, TaskError, TaskKey, TaskRegistry};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::Shared;

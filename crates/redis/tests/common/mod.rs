@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use ::redis::aio::MultiplexedConnection;
 use serde::Serialize;
-use sofleet_executor::{
-    CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue, Task, TaskKey, TaskRegistry,
+use sofleet_executor::backend::{
+    CompletionSink, Job, JobId, JobListener, JobOutcome, JobValue, JobWork,
 };
+use sofleet_executor::{Task, TaskKey, TaskRegistry};
 use sofleet_redis::testing::RedisServer;
 use sofleet_redis::{
     RedisBackend, RedisError, RedisOptions, WorkerOptions, WorkerStats, run_worker,
@@ -276,9 +277,8 @@ pub fn raw_job(id: u64, name: &str, version: u32, payload: Vec<u8>, inputs: Vec<
         name: name.to_string().into(),
         version,
         attempt: 0,
-        payload: Some(payload.into()),
+        work: JobWork::Serialized(payload.into()),
         inputs,
-        local: None,
     }
 }
 
