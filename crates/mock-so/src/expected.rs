@@ -8,7 +8,7 @@ use sofleet_extract::{
 
 use crate::model::{GenAuthor, Status};
 use crate::render;
-use crate::site::{SITE_HOST, SiteContent, Sort, normalize_pagesize};
+use crate::site::{ListingWindow, SITE_HOST, SiteContent};
 use crate::text::iso;
 
 fn author(site: &SiteContent, a: &GenAuthor) -> Author {
@@ -66,39 +66,32 @@ pub(crate) fn question(site: &SiteContent, id: u64) -> Option<Question> {
     })
 }
 
-/// The record `sofleet_extract::parse_listing` must produce for a
-/// listing page (`tag == None`: `/questions?tab=SORT`); `None` when the
-/// page does not exist. Pages of a single-page listing have no pager
-/// (`pagination: None`), as on the real site.
-pub(crate) fn listing_page(
-    site: &SiteContent,
-    tag: Option<&str>,
-    sort: Sort,
-    page: u32,
-    pagesize: u32,
-) -> Option<ListingPage> {
-    let pagesize = normalize_pagesize(Some(pagesize));
-    let slice = site.page_slice(tag, sort, page, pagesize)?;
-    let last = site.last_page(tag, pagesize);
-    Some(ListingPage {
-        page_title: render::listing_title(tag, sort),
+/// The record `sofleet_extract::parse_listing` must produce for an
+/// existing listing page (`tag == None`: `/questions?tab=SORT`). Pages of
+/// a single-page listing have no pager (`pagination: None`), as on the
+/// real site.
+pub(crate) fn listing_page(site: &SiteContent, w: &ListingWindow<'_>) -> ListingPage {
+    ListingPage {
+        page_title: render::listing_title(w.tag, w.sort),
         site_host: Some(SITE_HOST.to_string()),
-        listing_type: if tag.is_some() {
+        listing_type: if w.tag.is_some() {
             ListingType::Tagged
         } else {
             ListingType::Questions
         },
         row_markup: "s-post-summary".to_string(),
-        questions: slice
+        questions: w
+            .slice
             .iter()
             .filter_map(|&i| entry(site, site.questions[i as usize].id))
             .collect(),
-        pagination: (last > 1).then(|| Pagination {
-            current_page: Some(page),
-            next_href: (page < last).then(|| render::listing_href(tag, sort, page + 1, pagesize)),
-            highest_page_number_shown: Some(last),
+        pagination: (w.last > 1).then(|| Pagination {
+            current_page: Some(w.page),
+            next_href: (w.page < w.last)
+                .then(|| render::listing_href(w.tag, w.sort, w.page + 1, w.pagesize)),
+            highest_page_number_shown: Some(w.last),
         }),
-    })
+    }
 }
 
 /// The listing row of one question.

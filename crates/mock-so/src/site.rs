@@ -146,6 +146,26 @@ impl SiteContent {
         Some(&order[start..(start + pagesize as usize).min(order.len())])
     }
 
+    /// One existing listing page (page size normalised), `None` when it does
+    /// not exist (unknown tag, page 0 or past the last page).
+    pub(crate) fn listing_window<'a>(
+        &'a self,
+        tag: Option<&'a str>,
+        sort: Sort,
+        page: u32,
+        pagesize: u32,
+    ) -> Option<ListingWindow<'a>> {
+        let pagesize = normalize_pagesize(Some(pagesize));
+        Some(ListingWindow {
+            tag,
+            sort,
+            page,
+            pagesize,
+            slice: self.page_slice(tag, sort, page, pagesize)?,
+            last: self.last_page(tag, pagesize),
+        })
+    }
+
     /// Question ids on a tagged listing page, in page order; empty when the
     /// page does not exist. `sort` is `votes`, `newest`, `active` or
     /// `frequent` (anything else is treated as `newest`, as the site does);
@@ -198,7 +218,8 @@ impl SiteContent {
         page: u32,
         pagesize: u32,
     ) -> Option<String> {
-        render::listing_page(self, tag, sort, page, pagesize)
+        let window = self.listing_window(tag, sort, page, pagesize)?;
+        Some(render::listing_page(self, &window))
     }
 
     /// A real-looking "Page not found" page (served with status 404).
@@ -239,7 +260,8 @@ impl SiteContent {
         page: u32,
         pagesize: u32,
     ) -> Option<ListingPage> {
-        expected::listing_page(self, tag, sort, page, pagesize)
+        let window = self.listing_window(tag, sort, page, pagesize)?;
+        Some(expected::listing_page(self, &window))
     }
 
     /// The listing row of one question.
@@ -277,6 +299,17 @@ impl SiteContent {
             ),
         }
     }
+}
+
+/// One existing listing page: what was asked for (page size normalised),
+/// the indices of its questions and the listing's last page.
+pub(crate) struct ListingWindow<'a> {
+    pub(crate) tag: Option<&'a str>,
+    pub(crate) sort: Sort,
+    pub(crate) page: u32,
+    pub(crate) pagesize: u32,
+    pub(crate) slice: &'a [u32],
+    pub(crate) last: u32,
 }
 
 /// One example question id per interesting case (see [`SiteContent::examples`]);

@@ -10,6 +10,19 @@ use sofleet_mock_so::{CLIENT_HEADER, MockSite, MockSiteConfig, RateLimit};
 
 use common::{client, get, get_as, no_redirect_client, small, statuses_as};
 
+/// A small site (10 questions a tag) that records requests and allows each
+/// client two requests a second (Retry-After 1 s).
+fn recorded_two_per_second() -> MockSiteConfig {
+    MockSiteConfig {
+        rate_limit: Some(RateLimit {
+            requests_per_second: 2,
+            retry_after: Duration::from_secs(1),
+        }),
+        record_requests: true,
+        ..small(10)
+    }
+}
+
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after_per_client() {
     let config = MockSiteConfig {
@@ -56,15 +69,7 @@ async fn rate_limit_answers_429_with_retry_after_per_client() {
 
 #[tokio::test]
 async fn requests_without_client_header_share_one_budget() {
-    let config = MockSiteConfig {
-        rate_limit: Some(RateLimit {
-            requests_per_second: 2,
-            retry_after: Duration::from_secs(1),
-        }),
-        record_requests: true,
-        ..small(10)
-    };
-    let site = MockSite::start(config).await;
+    let site = MockSite::start(recorded_two_per_second()).await;
     let (a, b) = (client(), client());
     let path = site.listing_path("python", "newest", 1);
     assert_eq!(get(&a, &site, &path).await.0, 200);
@@ -114,15 +119,7 @@ async fn captcha_redirect_after_burst_then_recovery() {
 #[tokio::test]
 async fn peer_tagging_proxy_keys_clients_by_source_address() {
     use sofleet_mock_so::PeerTaggingProxy;
-    let config = MockSiteConfig {
-        rate_limit: Some(RateLimit {
-            requests_per_second: 2,
-            retry_after: Duration::from_secs(1),
-        }),
-        record_requests: true,
-        ..small(10)
-    };
-    let site = MockSite::start(config).await;
+    let site = MockSite::start(recorded_two_per_second()).await;
     let upstream: std::net::SocketAddr = site
         .base_url()
         .trim_start_matches("http://")

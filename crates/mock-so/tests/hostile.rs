@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::no_redirect_client as client;
 use sofleet_mock_so::{
     CLIENT_HEADER, DEFAULT_ROBOTS_TXT, Faults, Latency, MAX_DELAY, MockSite, MockSiteConfig,
     RateLimit, robots_txt_with_crawl_delay,
@@ -18,15 +19,6 @@ fn small() -> MockSiteConfig {
         pages_per_tag: 2,
         ..MockSiteConfig::default()
     }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
 }
 
 async fn get(site: &MockSite, path: &str) -> reqwest::Response {

@@ -10,8 +10,11 @@
 //! pinned one. Update with `INSTA_UPDATE=always cargo test -p sofleet-mock-so --test pages`
 //! (or `cargo insta review`); CI (`CI=true`) fails on any difference.
 
+mod common;
+
 use std::time::Duration;
 
+use common::no_redirect_client as client;
 use sofleet_mock_so::{Faults, MockSite, MockSiteConfig, SiteContent, Sort};
 
 /// The site every snapshot is taken from: two tags (one that needs
@@ -214,15 +217,6 @@ async fn response_text(content: &SiteContent, request: reqwest::RequestBuilder) 
     let body = String::from_utf8_lossy(&body);
     text.push_str(&without_chrome(content, &body));
     text
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("a client")
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use sofleet_extract::{ExtractError, parse_listing, parse_page, parse_question};
 use sofleet_mock_so::{DEFAULT_ROBOTS_TXT, MockSite, MockSiteConfig};
 
-use common::{client, get, small};
+use common::{assert_question_served, client, get, listed_ids, small};
 
 #[tokio::test]
 async fn routes_serve_listings_questions_and_robots() {
@@ -58,24 +58,14 @@ async fn routes_serve_listings_questions_and_robots() {
     )
     .await;
     assert_eq!(status, 200);
-    let ids: Vec<u64> = parse_listing(&html)
-        .unwrap()
-        .questions
-        .iter()
-        .map(|q| q.id)
-        .collect();
+    let ids = listed_ids(&html);
     assert_eq!(ids, site.expected_listing("dask", "newest", 1, 50));
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
 
     // Newest questions over all tags.
     let (status, html) = get(&c, &site, "/questions?tab=newest&page=2").await;
     assert_eq!(status, 200);
-    let ids: Vec<u64> = parse_listing(&html)
-        .unwrap()
-        .questions
-        .iter()
-        .map(|q| q.id)
-        .collect();
+    let ids = listed_ids(&html);
     assert_eq!(ids, site.content().all_listing_ids("newest", 2, 15));
 
     // Question pages with the canonical slug, another slug, or none.
@@ -228,17 +218,13 @@ async fn default_site_has_ten_pages_of_fifty_per_tag() {
 
 #[tokio::test]
 async fn large_site_of_ten_thousand_questions() {
-    let config = MockSiteConfig {
-        tags: vec![
-            "python".into(),
-            "dask".into(),
-            "pandas".into(),
-            "polars".into(),
-        ],
+    let tags = ["python", "dask", "pandas", "polars"];
+    let site = MockSite::start(MockSiteConfig {
+        tags: tags.map(String::from).to_vec(),
         questions_per_tag: Some(2_500),
         ..MockSiteConfig::default()
-    };
-    let site = MockSite::start(config).await;
+    })
+    .await;
     let content = site.content();
     assert_eq!(content.question_count(), 10_000);
     let ids = content.question_ids();
@@ -253,22 +239,9 @@ async fn large_site_of_ten_thousand_questions() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        parse_listing(&html)
-            .unwrap()
-            .questions
-            .iter()
-            .map(|q| q.id)
-            .collect::<Vec<_>>(),
-        listed
-    );
+    assert_eq!(listed_ids(&html), listed);
     for &id in [ids[0], ids[4_999], ids[9_999]].iter() {
-        let (status, html) = get(&c, &site, &site.question_path(id)).await;
-        assert_eq!(status, 200);
-        assert_eq!(
-            parse_question(&html).unwrap(),
-            site.expected_question(id).unwrap()
-        );
+        assert_question_served(&c, &site, id).await;
     }
 }
 

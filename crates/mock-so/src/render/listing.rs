@@ -8,7 +8,7 @@ use super::filters;
 use super::post::UserView;
 use super::{Layout, excerpt, listing_base, listing_href, listing_title, render};
 use crate::model::{GenAuthor, GenQuestion};
-use crate::site::{SiteContent, Sort, normalize_pagesize};
+use crate::site::{ListingWindow, SiteContent, Sort};
 use crate::text::{relative, short_number, thousands, title_time};
 
 /// One question row of a listing.
@@ -165,18 +165,16 @@ struct ListingHtml<'a> {
 }
 
 /// Renders a listing page: `tag == None` is `/questions?tab=SORT`,
-/// otherwise `/questions/tagged/TAG?tab=SORT`. `None` when the page does
-/// not exist (unknown tag, page 0, past the last page).
-pub(crate) fn listing_page(
-    site: &SiteContent,
-    tag: Option<&str>,
-    sort: Sort,
-    page: u32,
-    pagesize: u32,
-) -> Option<String> {
-    let pagesize = normalize_pagesize(Some(pagesize));
-    let slice = site.page_slice(tag, sort, page, pagesize)?;
-    let last = site.last_page(tag, pagesize);
+/// otherwise `/questions/tagged/TAG?tab=SORT`.
+pub(crate) fn listing_page(site: &SiteContent, window: &ListingWindow<'_>) -> String {
+    let &ListingWindow {
+        tag,
+        sort,
+        page,
+        pagesize,
+        slice,
+        last,
+    } = window;
     let total = site.order(tag, sort).map_or(0, <[u32]>::len);
     let title = listing_title(tag, sort);
     let base = listing_base(tag);
@@ -229,5 +227,5 @@ pub(crate) fn listing_page(
         },
         ..Layout::new(site, &title, &base, content)
     };
-    Some(render(&layout, 260_000))
+    render(&layout, 260_000)
 }

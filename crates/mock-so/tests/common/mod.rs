@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sofleet_extract::{parse_listing, parse_question};
 use sofleet_mock_so::{CLIENT_HEADER, MockSite, MockSiteConfig, MockSiteError};
 
 /// Asserts that every configuration is refused with `InvalidConfig` naming its field.
@@ -95,4 +96,25 @@ pub async fn statuses_as(
         statuses.push(resp.status().as_u16());
     }
     (statuses, value)
+}
+
+/// The question ids a listing page lists, in page order.
+pub fn listed_ids(html: &str) -> Vec<u64> {
+    parse_listing(html)
+        .unwrap()
+        .questions
+        .iter()
+        .map(|q| q.id)
+        .collect()
+}
+
+/// GETs question `id`'s page: it answers 200 and parses to exactly the
+/// expected record.
+pub async fn assert_question_served(client: &reqwest::Client, site: &MockSite, id: u64) {
+    let (status, html) = get(client, site, &site.question_path(id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        parse_question(&html).unwrap(),
+        site.expected_question(id).unwrap()
+    );
 }
