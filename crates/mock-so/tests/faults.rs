@@ -177,11 +177,7 @@ async fn custom_robots_txt_and_method_check() {
     .await;
     let c = client();
     assert_eq!(get(&c, &site, "/robots.txt").await, (200, robots));
-    let resp = c
-        .post(format!("{}/questions", site.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let resp = c.post(site.url("/questions")).send().await.unwrap();
     assert_eq!(resp.status(), 405);
     let log = site.requests().await;
     assert_eq!(

@@ -16,11 +16,7 @@ async fn routes_serve_listings_questions_and_robots() {
     assert!(site.base_url().starts_with("http://127.0.0.1:"));
     let c = client();
 
-    let resp = c
-        .get(format!("{}/robots.txt", site.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let resp = c.get(site.url("/robots.txt")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]
