@@ -135,6 +135,18 @@ impl Drop for PlainPool {
     }
 }
 
+/// The raw primitive: `N` no-op tokio tasks in a `JoinSet`, each output handed to `seen` as it
+/// completes.
+async fn joinset_noops(mut seen: impl FnMut(u64)) {
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..N {
+        set.spawn(async move { i });
+    }
+    while let Some(r) = set.join_next().await {
+        seen(r.unwrap());
+    }
+}
+
 fn submit_gather(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("submit_gather_100k");
@@ -143,14 +155,8 @@ fn submit_gather(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("baseline", "tokio_joinset"), |b| {
         b.iter(|| {
             rt.block_on(async {
-                let mut set = tokio::task::JoinSet::new();
-                for i in 0..N {
-                    set.spawn(async move { i });
-                }
                 let mut sum = 0;
-                while let Some(r) = set.join_next().await {
-                    sum += r.unwrap();
-                }
+                joinset_noops(|v| sum += v).await;
                 sum
             })
         })
@@ -235,15 +241,8 @@ fn as_completed_bench(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("baseline", "joinset_join_next"), |b| {
         b.iter(|| {
             rt.block_on(async {
-                let mut set = tokio::task::JoinSet::new();
-                for i in 0..N {
-                    set.spawn(async move { i });
-                }
                 let mut n = 0;
-                while let Some(r) = set.join_next().await {
-                    r.unwrap();
-                    n += 1;
-                }
+                joinset_noops(|_| n += 1).await;
                 n
             })
         })

@@ -110,13 +110,7 @@ impl JobValue {
     /// Reads the value as a `U`: downcast and clone for a local value, deserialise for bytes.
     pub fn get<U: DeserializeOwned + Clone + 'static>(&self) -> Result<U, String> {
         match self {
-            JobValue::Local(v) => v.as_any().downcast_ref::<U>().cloned().ok_or_else(|| {
-                format!(
-                    "value has type {}, expected {}",
-                    v.type_name(),
-                    std::any::type_name::<U>()
-                )
-            }),
+            JobValue::Local(v) => downcast(&**v),
             JobValue::Bytes(b) => serde_json::from_slice(b).map_err(|e| {
                 format!(
                     "cannot deserialise value as {}: {e}",
@@ -129,19 +123,24 @@ impl JobValue {
     /// Reads a local value as a `U` by downcast only (local-only values have no bytes form).
     pub fn get_local<U: Clone + 'static>(&self) -> Result<U, String> {
         match self {
-            JobValue::Local(v) => v.as_any().downcast_ref::<U>().cloned().ok_or_else(|| {
-                format!(
-                    "value has type {}, expected {}",
-                    v.type_name(),
-                    std::any::type_name::<U>()
-                )
-            }),
+            JobValue::Local(v) => downcast(&**v),
             JobValue::Bytes(_) => Err(format!(
                 "value arrived serialised but {} is a local-only type",
                 std::any::type_name::<U>()
             )),
         }
     }
+}
+
+/// A clone of an in-process value as a `U`, or an error naming both types.
+fn downcast<U: Clone + 'static>(value: &dyn ErasedValue) -> Result<U, String> {
+    value.as_any().downcast_ref::<U>().cloned().ok_or_else(|| {
+        format!(
+            "value has type {}, expected {}",
+            value.type_name(),
+            std::any::type_name::<U>()
+        )
+    })
 }
 
 /// Async runner future type of a [`LocalRunner::Async`].

@@ -70,25 +70,23 @@ pub enum Event {
 impl Event {
     /// The task's key.
     pub fn key(&self) -> &TaskKey {
-        match self {
-            Event::Submitted { key, .. }
-            | Event::Started { key, .. }
-            | Event::Finished { key, .. }
-            | Event::Failed { key, .. }
-            | Event::Retried { key, .. }
-            | Event::Cancelled { key, .. } => key,
-        }
+        self.task().0
     }
 
     /// The task's type name.
     pub fn name(&self) -> &str {
+        self.task().1
+    }
+
+    /// The key and type name every event carries.
+    fn task(&self) -> (&TaskKey, &TaskName) {
         match self {
-            Event::Submitted { name, .. }
-            | Event::Started { name, .. }
-            | Event::Finished { name, .. }
-            | Event::Failed { name, .. }
-            | Event::Retried { name, .. }
-            | Event::Cancelled { name, .. } => name,
+            Event::Submitted { key, name, .. }
+            | Event::Started { key, name, .. }
+            | Event::Finished { key, name, .. }
+            | Event::Failed { key, name, .. }
+            | Event::Retried { key, name, .. }
+            | Event::Cancelled { key, name, .. } => (key, name),
         }
     }
 

@@ -8,13 +8,19 @@ use sofleet_executor::backend::{JobOutcome, JobValue, JobWork};
 use sofleet_executor::conformance::tasks::{Add, Echo, SumInputs};
 use sofleet_executor::conformance::{ManualHandle, manual_pair, manual_pair_serialized};
 use sofleet_executor::{
-    Client, Event, EventStream, ExecError, RetryPolicy, SubmitOptions, TaskError, TaskStatus,
+    Client, Event, EventStream, ExecError, RetryPolicy, SubmitOptions, TaskError, TaskFuture,
+    TaskStatus,
 };
 use std::time::Duration;
 
 fn client() -> (Client, ManualHandle) {
     let (backend, jobs) = manual_pair();
     (Client::new(backend), jobs)
+}
+
+/// A task summing `dep`'s output, submitted after it.
+fn sum_of(client: &Client, dep: &TaskFuture<u64>) -> TaskFuture<u64> {
+    client.submit_after(&[dep.erase()], SumInputs { extra: 0 }, SubmitOptions::new())
 }
 
 fn retried(retries: u32) -> SubmitOptions {
@@ -58,8 +64,8 @@ fn a_dependent_is_dispatched_only_when_its_inputs_are_done_and_receives_them_in_
 fn a_failed_dependency_fails_its_dependents_without_dispatching_them() {
     let (client, jobs) = client();
     let a = client.submit(Echo { value: 1 });
-    let b = client.submit_after(&[a.erase()], SumInputs { extra: 0 }, SubmitOptions::new());
-    let c = client.submit_after(&[b.erase()], SumInputs { extra: 0 }, SubmitOptions::new());
+    let b = sum_of(&client, &a);
+    let c = sum_of(&client, &b);
     let job_a = jobs.next();
     jobs.complete(
         job_a.id,
@@ -91,7 +97,7 @@ fn a_failed_dependency_fails_its_dependents_without_dispatching_them() {
 fn cancelling_a_running_job_asks_the_backend_and_ignores_its_late_report() {
     let (client, jobs) = client();
     let a = client.submit(Echo { value: 7 });
-    let b = client.submit_after(&[a.erase()], SumInputs { extra: 0 }, SubmitOptions::new());
+    let b = sum_of(&client, &a);
     let job_a = jobs.next();
     jobs.start(job_a.id);
     assert_eq!(a.status(), TaskStatus::Running);
@@ -112,7 +118,7 @@ fn cancelling_a_running_job_asks_the_backend_and_ignores_its_late_report() {
 fn dropping_the_last_handle_cancels_unless_a_dependent_still_needs_it() {
     let (client, jobs) = client();
     let a = client.submit(Echo { value: 1 });
-    let b = client.submit_after(&[a.erase()], SumInputs { extra: 0 }, SubmitOptions::new());
+    let b = sum_of(&client, &a);
     let job_a = jobs.next();
     drop(a);
     assert!(jobs.cancelled().is_empty(), "b still holds a");

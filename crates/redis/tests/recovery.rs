@@ -7,35 +7,43 @@ use std::time::Duration;
 
 use common::*;
 use sofleet_executor::Backend;
-use sofleet_executor::backend::JobOutcome;
+use sofleet_executor::backend::{Job, JobOutcome};
 use sofleet_redis::RedisBackend;
 use sofleet_redis::testing::RedisServer;
 use sofleet_redis::testing::tasks::{KillWorker, Sleep, Square};
 
+/// A backend reporting into a [`Collector`], once two workers are live.
+async fn collecting_backend(url: &str) -> (RedisBackend, std::sync::Arc<Collector>) {
+    let backend = backend(url).await;
+    wait_workers(&backend, 2).await;
+    let (seen, sink) = Collector::new();
+    backend.attach(sink);
+    (backend, seen)
+}
+
+/// `n` sleep jobs (ids 0..n) of `duration` each, job `i` returning `i * scale`.
+fn sleeps(n: u64, duration: Duration, scale: u64) -> Vec<Job> {
+    (0..n)
+        .map(|i| {
+            job(
+                i,
+                &Sleep {
+                    duration,
+                    value: i * scale,
+                },
+            )
+        })
+        .collect()
+}
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_a_worker_mid_run_loses_nothing() {
     let server = redis();
     let fast = ["--concurrency", "4", "--visibility-ms", "600"];
     let mut victim = WorkerProc::start(&server.url(), "victim", &fast);
     let mut survivor = WorkerProc::start(&server.url(), "survivor", &fast);
-    let backend = backend(&server.url()).await;
-    wait_workers(&backend, 2).await;
-    let (seen, sink) = Collector::new();
-    backend.attach(sink);
+    let (backend, seen) = collecting_backend(&server.url()).await;
     let n = 40u64;
-    backend.dispatch(
-        (0..n)
-            .map(|i| {
-                job(
-                    i,
-                    &Sleep {
-                        duration: Duration::from_millis(150),
-                        value: i * 10,
-                    },
-                )
-            })
-            .collect(),
-    );
+    backend.dispatch(sleeps(n, Duration::from_millis(150), 10));
     // Both workers are busy (4 slots each) when the victim dies.
     seen.wait_started(8).await;
     victim.kill();
@@ -96,24 +104,9 @@ async fn redis_restarted_mid_run_recovers_every_job() {
     let url = server.url();
     let _w1 = WorkerProc::start(&url, "r1", &["--concurrency", "4"]);
     let _w2 = WorkerProc::start(&url, "r2", &["--concurrency", "4"]);
-    let backend = backend(&url).await;
-    wait_workers(&backend, 2).await;
-    let (seen, sink) = Collector::new();
-    backend.attach(sink);
+    let (backend, seen) = collecting_backend(&url).await;
     let n = 40u64;
-    backend.dispatch(
-        (0..n)
-            .map(|i| {
-                job(
-                    i,
-                    &Sleep {
-                        duration: Duration::from_millis(100),
-                        value: i,
-                    },
-                )
-            })
-            .collect(),
-    );
+    backend.dispatch(sleeps(n, Duration::from_millis(100), 1));
     seen.wait_done(4).await;
     // Crash Redis (all data lost: jobs, group, replies), then bring it back on the same port.
     server.kill();

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use sofleet_analysis::{Format, read_frame, read_metadata};
 use sofleet_mock_so::{MockSiteConfig, SiteContent};
 use sofleet_records::{CrawledQuestion, FailureKind, FailureRecord, Stage};
-use sofleet_store::{Dataset, StoreError};
+use sofleet_store::{Dataset, Journal, StoreError};
 
 fn site() -> SiteContent {
     SiteContent::generate(&MockSiteConfig::default()).unwrap()
@@ -40,6 +40,21 @@ fn ids_and_times(path: &Path, format: Format) -> Vec<(u64, i64)> {
         .collect();
     rows.sort_unstable();
     rows
+}
+
+/// The first row's text in `column` of `frame`.
+fn first_text(frame: &DataFrame, column: &str) -> String {
+    let values = frame.column(column).unwrap().str().unwrap();
+    values.get(0).unwrap().to_owned()
+}
+
+/// A dataset writing `file_name` in a new temporary folder (kept alive by the first element),
+/// and its journal.
+fn fresh(file_name: &str) -> (tempfile::TempDir, Dataset, Journal) {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = Dataset::new(&dir.path().join(file_name)).unwrap();
+    let journal = dataset.open_journal(0).unwrap();
+    (dir, dataset, journal)
 }
 
 fn failure(url: &str, kind: FailureKind) -> FailureRecord {
@@ -104,9 +119,7 @@ fn journal_then_existing_output_merge_keeps_each_question_once_newest_wins() {
 fn failures_file_keeps_real_failures_once_and_drops_pages_that_later_succeeded() {
     let site = site();
     let ids = site.question_ids();
-    let dir = tempfile::tempdir().unwrap();
-    let dataset = Dataset::new(&dir.path().join("posts.jsonl")).unwrap();
-    let mut journal = dataset.open_journal(0).unwrap();
+    let (_dir, dataset, mut journal) = fresh("posts.jsonl");
     let ok = record(&site, ids[0], 5);
     journal
         .append_failure(&failure(&ok.source_url, FailureKind::ServerError))
@@ -136,9 +149,7 @@ fn failures_file_keeps_real_failures_once_and_drops_pages_that_later_succeeded()
 fn an_unreadable_journal_line_becomes_a_failure_row_and_the_rest_is_written() {
     let site = site();
     let ids = site.question_ids();
-    let dir = tempfile::tempdir().unwrap();
-    let dataset = Dataset::new(&dir.path().join("posts.csv")).unwrap();
-    let mut journal = dataset.open_journal(0).unwrap();
+    let (_dir, dataset, mut journal) = fresh("posts.csv");
     journal.append_question(&record(&site, ids[0], 1)).unwrap();
     // A complete line that is not a record (a bit flip, a newer format, a hostile edit).
     let path = dataset.journal_dir().join("questions.jsonl");
@@ -155,23 +166,9 @@ fn an_unreadable_journal_line_becomes_a_failure_row_and_the_rest_is_written() {
     assert_eq!(done.questions, 2);
     assert_eq!(done.failures, 1);
     let failures = read_frame(dataset.failures_path(), Format::Csv).unwrap();
-    let message = failures
-        .column("message")
-        .unwrap()
-        .str()
-        .unwrap()
-        .get(0)
-        .unwrap()
-        .to_owned();
+    let message = first_text(&failures, "message");
     assert!(message.contains("journal line 2"), "{message}");
-    let url = failures
-        .column("url")
-        .unwrap()
-        .str()
-        .unwrap()
-        .get(0)
-        .unwrap()
-        .to_owned();
+    let url = first_text(&failures, "url");
     assert!(url.contains("questions.jsonl"), "{url}");
 }
 

@@ -146,9 +146,7 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     };
     let mut config = config;
     args.http.apply(&mut config);
-    config
-        .validate()
-        .map_err(|e| Failure::Usage(format!("{e} (from {})", flags_of(&e))))?;
+    super::check_config(&config)?;
     let plan = CrawlPlan {
         tags: args.tags.clone(),
         sort: args.sort.as_str().to_owned(),

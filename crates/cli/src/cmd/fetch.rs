@@ -41,9 +41,7 @@ pub fn run(args: FetchArgs) -> CmdResult {
         ..CrawlConfig::default()
     };
     args.http.apply(&mut config);
-    config
-        .validate()
-        .map_err(|e| Failure::Usage(format!("{e} (from {})", super::crawl::flags_of(&e))))?;
+    super::check_config(&config)?;
     let rt = runtime()?;
     let fetched = rt.block_on(async {
         let fetcher = Arc::new(Fetcher::new(&config).map_err(|e| Failure::Usage(e.to_string()))?);

@@ -19,6 +19,18 @@ use sofleet_redis::{RedisBackend, redact_url};
 use crate::args::BackendChoice;
 use crate::exit::Failure;
 
+/// Checks a crawl configuration built from flags; an invalid value is a usage error naming
+/// the flag it came from.
+pub(crate) fn check_config(config: &CrawlConfig) -> Result<(), Failure> {
+    match config.validate() {
+        Ok(_base_url) => Ok(()),
+        Err(e) => Err(Failure::Usage(format!(
+            "{e} (from {})",
+            crawl::flags_of(&e)
+        ))),
+    }
+}
+
 /// A duration in whole milliseconds (saturating).
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

@@ -25,9 +25,7 @@ pub fn run(args: TitlesArgs) -> CmdResult {
         ..CrawlConfig::default()
     };
     args.http.apply(&mut config);
-    config
-        .validate()
-        .map_err(|e| Failure::Usage(format!("{e} (from {})", super::crawl::flags_of(&e))))?;
+    super::check_config(&config)?;
     let rt = runtime()?;
     let (serial, serial_time) = rt
         .block_on(timed(fetch_titles(None, &config, args.pages.clone())))

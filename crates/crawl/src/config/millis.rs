@@ -39,12 +39,13 @@ mod tests {
         pause: Duration,
     }
 
+    fn wire(pause: Duration) -> String {
+        serde_json::to_string(&Holder { pause }).unwrap()
+    }
+
     #[test]
     fn a_duration_is_whole_milliseconds_on_the_wire() {
-        let json = serde_json::to_string(&Holder {
-            pause: Duration::from_millis(1500),
-        })
-        .unwrap();
+        let json = wire(Duration::from_millis(1500));
         assert_eq!(json, r#"{"pause_ms":1500}"#);
         let back: Holder = serde_json::from_str(&json).unwrap();
         assert_eq!(back.pause, Duration::from_millis(1500));
@@ -52,15 +53,8 @@ mod tests {
 
     #[test]
     fn sub_milliseconds_truncate_and_huge_values_saturate() {
-        let json = serde_json::to_string(&Holder {
-            pause: Duration::from_micros(2_999),
-        })
-        .unwrap();
-        assert_eq!(json, r#"{"pause_ms":2}"#);
-        let json = serde_json::to_string(&Holder {
-            pause: Duration::MAX,
-        })
-        .unwrap();
+        assert_eq!(wire(Duration::from_micros(2_999)), r#"{"pause_ms":2}"#);
+        let json = wire(Duration::MAX);
         assert_eq!(json, format!(r#"{{"pause_ms":{}}}"#, u64::MAX));
         let back: Holder = serde_json::from_str(&json).unwrap();
         assert_eq!(back.pause, Duration::from_millis(u64::MAX));

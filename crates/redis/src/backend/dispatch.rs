@@ -11,7 +11,6 @@ use sofleet_executor::{Backend, BackendError};
 
 use super::RedisBackend;
 use super::state::{Cmd, InFlight};
-use crate::error::RedisError;
 use crate::wire;
 
 #[async_trait]
@@ -94,21 +93,10 @@ impl Backend for RedisBackend {
     }
 
     async fn ready(&self) -> Result<(), BackendError> {
-        let inner = self.inner.clone();
-        self.on_io_thread(async move {
-            let mut link = inner.control.lock().await;
-            let r = async {
+        self.on_control("PING", |link, _| {
+            Box::pin(async move {
                 let mut c = link.conn().await?;
                 redis::cmd("PING").query_async::<()>(&mut c).await
-            }
-            .await;
-            if let Err(e) = &r {
-                link.note_error(e);
-            }
-            r.map_err(|source| RedisError::Command {
-                url: inner.url.clone(),
-                command: "PING",
-                source,
             })
         })
         .await

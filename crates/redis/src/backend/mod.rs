@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, watch};
 
@@ -161,16 +162,35 @@ impl RedisBackend {
 
     /// Workers whose heartbeat is current, sorted by name.
     pub async fn live_workers(&self) -> Result<Vec<WorkerInfo>, RedisError> {
+        self.on_control("SCAN/MGET worker heartbeats", |link, keys| {
+            Box::pin(workers::list_workers(link, keys))
+        })
+        .await
+    }
+
+    /// Runs one command on the control connection (on the I/O thread); a failure is noted on
+    /// the link (so it reconnects) and named by `command`.
+    pub(super) async fn on_control<T, F>(
+        &self,
+        command: &'static str,
+        run: F,
+    ) -> Result<T, RedisError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Link, &'a Keys) -> BoxFuture<'a, redis::RedisResult<T>>
+            + Send
+            + 'static,
+    {
         let inner = self.inner.clone();
         self.on_io_thread(async move {
             let mut link = inner.control.lock().await;
-            let r = workers::list_workers(&mut link, &inner.keys).await;
+            let r = run(&mut link, &inner.keys).await;
             if let Err(e) = &r {
                 link.note_error(e);
             }
             r.map_err(|source| RedisError::Command {
                 url: inner.url.clone(),
-                command: "SCAN/MGET worker heartbeats",
+                command,
                 source,
             })
         })
