@@ -140,7 +140,7 @@ async fn a_crawl_delay_of_an_hour_ends_the_crawl_with_reasons_not_a_silent_wait(
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     // One warning naming the host and the value.
-    let host = site.base_url().trim_start_matches("http://").to_owned();
+    let host = site.addr().to_string();
     let warnings: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("Crawl-delay: 3600"))

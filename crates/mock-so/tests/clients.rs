@@ -120,12 +120,7 @@ async fn captcha_redirect_after_burst_then_recovery() {
 async fn peer_tagging_proxy_keys_clients_by_source_address() {
     use sofleet_mock_so::PeerTaggingProxy;
     let site = MockSite::start(recorded_two_per_second()).await;
-    let upstream: std::net::SocketAddr = site
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let proxy = PeerTaggingProxy::start("127.0.0.1:0".parse().unwrap(), upstream)
+    let proxy = PeerTaggingProxy::start("127.0.0.1:0".parse().unwrap(), site.addr())
         .await
         .unwrap();
     let from = |ip: &str| {

@@ -72,12 +72,7 @@ pub async fn limited_site(
         ..MockSiteConfig::default()
     })
     .await;
-    let upstream = site
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let proxy = PeerTaggingProxy::start("127.0.0.1:0".parse().unwrap(), upstream)
+    let proxy = PeerTaggingProxy::start("127.0.0.1:0".parse().unwrap(), site.addr())
         .await
         .unwrap();
     (site, proxy)
