@@ -3,6 +3,9 @@
 //!
 //! * `submit_gather_100k`: submit 100,000 no-op tasks and gather them — tokio backend vs a raw
 //!   tokio `JoinSet`, threads backend vs a plain channel-fed thread pool.
+//! * `submit_one_by_one_100k`: the same 100,000 no-ops, submitted one `submit` call at a time
+//!   (compare with `submit_gather_100k`, which uses `map`).
+//! * `submit_lone`: the latency of one submit awaited before the next.
 //! * `dependency_chain_1000`: a chain of 1,000 tasks, each taking the previous output — vs a
 //!   chain of awaited `tokio::spawn`s.
 //! * `as_completed_100k`: consume 100,000 futures in completion order — vs `JoinSet::join_next`.
@@ -198,6 +201,44 @@ fn submit_gather(c: &mut Criterion) {
     g.finish();
 }
 
+fn submit_one_by_one(c: &mut Criterion) {
+    let rt = runtime();
+    let mut g = c.benchmark_group("submit_one_by_one_100k");
+    g.throughput(Throughput::Elements(N));
+
+    let tokio_client = rt.block_on(async { Client::new(TokioBackend::new()) });
+    g.bench_function(BenchmarkId::new("executor", "tokio"), |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let fs: Vec<_> = (0..N).map(|i| tokio_client.submit(Noop { i })).collect();
+                gather(fs, Errors::Raise).await.unwrap().len()
+            })
+        })
+    });
+
+    let threads_client = Client::new(ThreadsBackend::new(THREADS));
+    g.bench_function(BenchmarkId::new("executor", "threads"), |b| {
+        b.iter(|| {
+            let fs: Vec<_> = (0..N).map(|i| threads_client.submit(Noop { i })).collect();
+            futures::executor::block_on(gather(fs, Errors::Raise))
+                .unwrap()
+                .len()
+        })
+    });
+    g.finish();
+
+    // One submit awaited before the next: what a lone task pays.
+    let mut g = c.benchmark_group("submit_lone");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("executor", "tokio"), |b| {
+        b.iter(|| rt.block_on(async { tokio_client.submit(Noop { i: 1 }).await.unwrap() }))
+    });
+    g.bench_function(BenchmarkId::new("executor", "threads"), |b| {
+        b.iter(|| futures::executor::block_on(threads_client.submit(Noop { i: 1 })).unwrap())
+    });
+    g.finish();
+}
+
 fn dependency_chain(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("dependency_chain_1000");
@@ -292,6 +333,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = submit_gather, dependency_chain, as_completed_bench
+    targets = submit_gather, submit_one_by_one, dependency_chain, as_completed_bench
 }
 criterion_main!(benches);
