@@ -104,10 +104,12 @@ pub mod backend;
 mod client;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod connect;
 mod error;
 mod events;
 mod future;
 mod id_hash;
+pub mod input;
 pub mod key;
 mod options;
 mod resources;
@@ -122,16 +124,20 @@ mod tokio_backend;
 // `JobId`, `JobOutcome`, `CompletionSink`, `run_job`, ...) stays under `backend::`.
 pub use backend::{Backend, BackendError};
 pub use client::{Client, ClientStats};
+pub use connect::{BACKEND_ENV, BackendConnector, ConnectError, ConnectFn, accepted_forms};
 pub use error::{ExecError, TaskStatus};
 pub use events::{Event, EventStream};
 pub use future::{AnyFuture, TaskFuture, Waitable};
+pub use input::{Input, IntoInput, input_base};
 pub use key::{TaskKey, TaskName};
 pub use options::{RetryPolicy, SubmitOptions};
 pub use resources::Resources;
 pub use stream::{
     AsCompleted, Batches, Errors, MapBounded, ReturnWhen, WaitOptions, as_completed, gather, wait,
 };
-pub use task::{ErasedValue, Task, TaskContext, TaskError, TaskRegistry};
+pub use task::{
+    DuplicateTask, ErasedValue, Task, TaskContext, TaskError, TaskRegistration, TaskRegistry,
+};
 pub use threads::ThreadsBackend;
 pub use tokio_backend::{NoRuntime, TokioBackend};
 
@@ -159,3 +165,10 @@ pub mod conformance_free_example {
 /// Re-export of `serde`, for crates that define tasks without depending on serde directly
 /// (derive with `#[serde(crate = "sofleet_executor::serde")]`).
 pub use serde;
+
+/// What the `register_task!` / `register_backend!` macros and `#[sofleet::task]` expand to;
+/// not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}
