@@ -3,12 +3,12 @@
 
 use heck::ToUpperCamelCase;
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, Item, Meta, Path, parse_quote};
+use syn::{Attribute, Ident, Item, LitStr, Meta, Path, parse_quote};
 
 use crate::args::{TaskArgs, combine};
-use crate::signature::{Param, TaskFn, can_reemit, hidden, unraw};
+use crate::signature::{Argument, Param, TaskFn, can_reemit, hidden, unraw};
 
 /// Expands `#[sofleet::task(attr)] item`.
 ///
@@ -80,191 +80,297 @@ impl<'a> Attrs<'a> {
 
 /// Generates the whole expansion of a valid task.
 fn generate(args: &TaskArgs, task: &TaskFn) -> TokenStream {
-    let krate: Path = args
-        .krate
-        .clone()
-        .unwrap_or_else(|| parse_quote!(::sofleet));
-    let fn_ident = &task.sig.ident;
-    let fn_name = unraw(fn_ident);
-    let vis = &task.vis;
+    let fn_name = unraw(&task.sig.ident);
     let task_ident = args.struct_name.clone().unwrap_or_else(|| {
         let camel = fn_name.to_upper_camel_case();
-        format_ident!("{}Task", camel, span = fn_ident.span())
+        format_ident!("{}Task", camel, span = task.sig.ident.span())
     });
-    let attrs = Attrs::sort(&task.attrs);
+    let expansion = Expansion {
+        args,
+        task,
+        krate: args
+            .krate
+            .clone()
+            .unwrap_or_else(|| parse_quote!(::sofleet)),
+        fn_name,
+        task_ident,
+        attrs: Attrs::sort(&task.attrs),
+        arguments: task.arguments().collect(),
+        ctx: Ident::new("ctx", hidden()),
+    };
+    let constructor = expansion.constructor();
+    let task_struct = expansion.task_struct();
+    let call = expansion.call();
+    let task_impl = expansion.task_impl();
+    let argument_checks = expansion.argument_checks();
+    let Expansion {
+        krate,
+        task_ident,
+        attrs,
+        ..
+    } = &expansion;
     let cfgs = &attrs.cfgs;
-    let arguments: Vec<_> = task.arguments().collect();
-    let idents: Vec<&Ident> = arguments.iter().map(|a| &a.ident).collect();
-    let deps = Ident::new("__sofleet_deps", hidden());
-
-    // The constructor: the function's name, attributes and docs, building the struct.
-    let constructor_attrs = &attrs.constructor;
-    let docs = &attrs.docs;
-    let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
-    let constructor_doc = format!(
-        " Builds the task [`{task_ident}`]; each argument is a value or a `TaskFuture` of it \
-         (submit with `client.submit({fn_name}(..))`)."
-    );
-    let constructor_params = arguments.iter().map(|a| {
-        let (ident, ty) = (&a.ident, &a.ty);
-        quote_spanned!(ty.span()=> #ident: impl #krate::IntoInput<#ty>)
-    });
-    let constructor_body = if arguments.is_empty() {
-        quote!(#task_ident {})
-    } else {
-        quote! {
-            let mut #deps = 0usize;
-            #task_ident {
-                #( #idents: #krate::IntoInput::into_input(#idents, &mut #deps), )*
-            }
-        }
-    };
-
-    // The struct: one `Input<T>` field per argument.
-    let struct_doc = format!(
-        " The task made from [`{fn_name}`] by `#[sofleet::task]`: its arguments, each a value \
-         or a dependency."
-    );
-    let serde_path = format!("{}::serde", path_text(&krate));
-    let fields = arguments.iter().map(|a| {
-        let (ident, ty) = (&a.ident, &a.ty);
-        let doc = format!(" Argument `{}`.", unraw(ident));
-        let field_ty = quote_spanned!(ty.span()=> #krate::Input<#ty>);
-        quote!(#[doc = #doc] #vis #ident: #field_ty,)
-    });
-
-    // `call`: the function itself, body untouched.
-    let call_attrs = &attrs.call;
-    let call_doc =
-        format!(" Runs the body of [`{fn_name}`] directly, without a client (for tests).");
-    let mut call_sig = task.sig.clone();
-    call_sig.ident = Ident::new("call", fn_ident.span());
-    let block = &task.block;
-
-    // The `Task` impl.
-    let output = &task.output;
-    let name = match &args.name {
-        Some(name) => quote!(#name),
-        None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
-    };
-    let version = Literal::u32_unsuffixed(args.version.unwrap_or(1));
-    let pure = args.pure.unwrap_or(true);
-    let blocking = !task.is_async();
-    let retry_policy = args.retries.map(|n| {
-        let n = Literal::u32_unsuffixed(n);
-        quote! {
-            fn retry_policy() -> #krate::RetryPolicy {
-                #krate::RetryPolicy::retries(#n)
-            }
-        }
-    });
-    let dependencies = if arguments.is_empty() {
-        quote!(::std::vec::Vec::new())
-    } else {
-        let list = Ident::new("deps", hidden());
-        quote! {
-            let mut #list = ::std::vec::Vec::new();
-            #( #list.extend(self.#idents.dependency()); )*
-            #list
-        }
-    };
-    let ctx = Ident::new("ctx", hidden());
-    let base = Ident::new("__base", hidden());
-    let call_args = task.params.iter().map(|param| match param {
-        Param::Argument(a) => {
-            let ident = &a.ident;
-            quote!(#ident)
-        }
-        Param::Context { by_ref: false } => quote!(#ctx),
-        Param::Context { by_ref: true } => quote!(&#ctx),
-    });
-    let await_call = task.is_async().then(|| quote!(.await));
-    // Spanned at the return type: a wrong error type is reported there.
-    let call = quote_spanned!(task.return_type.span()=> Self::call(#(#call_args),*) #await_call);
-
-    // Static assertions: a type that cannot be an argument or output is reported at that type.
-    let argument_checks = arguments.iter().map(|a| {
-        let ty = &a.ty;
-        quote_spanned! {ty.span()=>
-            #(#cfgs)*
-            const _: () = {
-                fn __sofleet_argument<
-                    T: #krate::serde::Serialize
-                        + #krate::serde::de::DeserializeOwned
-                        + ::core::marker::Send
-                        + 'static,
-                >() {
-                }
-                let _ = __sofleet_argument::<#ty>;
-            };
-        }
-    });
-    let output_check = quote_spanned! {output.span()=>
-        #(#cfgs)*
-        const _: () = {
-            fn __sofleet_output<
-                T: #krate::serde::Serialize
-                    + #krate::serde::de::DeserializeOwned
-                    + ::core::clone::Clone
-                    + ::core::marker::Send
-                    + ::core::marker::Sync
-                    + 'static,
-            >() {
-            }
-            let _ = __sofleet_output::<#output>;
-        };
-    };
-
     quote! {
-        #(#docs)*
-        #separator
-        #[doc = #constructor_doc]
-        #(#constructor_attrs)*
-        #vis fn #fn_ident(#(#constructor_params),*) -> #task_ident {
-            #constructor_body
-        }
-
-        #(#cfgs)*
-        #[doc = #struct_doc]
-        #[derive(#krate::serde::Serialize, #krate::serde::Deserialize)]
-        #[serde(crate = #serde_path)]
-        #vis struct #task_ident {
-            #(#fields)*
-        }
-
-        #(#cfgs)*
-        impl #task_ident {
-            #(#call_attrs)*
-            #[doc = #call_doc]
-            #vis #call_sig #block
-        }
-
-        #(#cfgs)*
-        impl #krate::Task for #task_ident {
-            type Output = #output;
-            const NAME: &'static str = #name;
-            const VERSION: u32 = #version;
-            const PURE: bool = #pure;
-            const BLOCKING: bool = #blocking;
-            #retry_policy
-            fn dependencies(&self) -> ::std::vec::Vec<#krate::AnyFuture> {
-                #dependencies
-            }
-            async fn run(
-                self,
-                #ctx: #krate::TaskContext,
-            ) -> ::core::result::Result<#output, #krate::TaskError> {
-                let #base = #krate::input_base(&#ctx, &[#(self.#idents.is_dependency()),*]);
-                #( let #idents = self.#idents.resolve(&#ctx, #base)?; )*
-                #call
-            }
-        }
-
-        #(#argument_checks)*
-        #output_check
-
+        #constructor
+        #task_struct
+        #call
+        #task_impl
+        #argument_checks
         #(#cfgs)*
         #krate::register_task!(#task_ident);
+    }
+}
+
+/// What the parts of one expansion share.
+struct Expansion<'a> {
+    /// The attribute's arguments.
+    args: &'a TaskArgs,
+    /// The checked function.
+    task: &'a TaskFn,
+    /// The path of the runtime crate (`::sofleet` unless `crate = ".."`).
+    krate: Path,
+    /// The function's name, without `r#`.
+    fn_name: String,
+    /// The name of the task struct.
+    task_ident: Ident,
+    /// The function's attributes, sorted by where they go.
+    attrs: Attrs<'a>,
+    /// The arguments (the parameters but the context), in order.
+    arguments: Vec<&'a Argument>,
+    /// `run`'s context parameter (hygienic: an argument named `ctx` does not shadow it).
+    ctx: Ident,
+}
+
+impl Expansion<'_> {
+    /// The constructor: the function's name, attributes and docs, building the struct from
+    /// values or futures.
+    fn constructor(&self) -> TokenStream {
+        let Expansion {
+            task,
+            krate,
+            fn_name,
+            task_ident,
+            attrs,
+            arguments,
+            ..
+        } = self;
+        let (vis, fn_ident) = (&task.vis, &task.sig.ident);
+        let Attrs {
+            docs, constructor, ..
+        } = attrs;
+        let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+        let doc = format!(
+            " Builds the task [`{task_ident}`]; each argument is a value or a `TaskFuture` of \
+             it (submit with `client.submit({fn_name}(..))`)."
+        );
+        let params = arguments.iter().map(|a| {
+            let (ident, ty) = (&a.ident, &a.ty);
+            quote_spanned!(ty.span()=> #ident: impl #krate::IntoInput<#ty>)
+        });
+        let body = if arguments.is_empty() {
+            quote!(#task_ident {})
+        } else {
+            let idents = arguments.iter().map(|a| &a.ident);
+            let deps = Ident::new("__sofleet_deps", hidden());
+            quote! {
+                let mut #deps = 0usize;
+                #task_ident {
+                    #( #idents: #krate::IntoInput::into_input(#idents, &mut #deps), )*
+                }
+            }
+        };
+        quote! {
+            #(#docs)*
+            #separator
+            #[doc = #doc]
+            #(#constructor)*
+            #vis fn #fn_ident(#(#params),*) -> #task_ident {
+                #body
+            }
+        }
+    }
+
+    /// The struct: one documented `Input<T>` field per argument.
+    fn task_struct(&self) -> TokenStream {
+        let Expansion {
+            task,
+            krate,
+            fn_name,
+            task_ident,
+            attrs,
+            arguments,
+            ..
+        } = self;
+        let (vis, cfgs) = (&task.vis, &attrs.cfgs);
+        let doc = format!(
+            " The task made from [`{fn_name}`] by `#[sofleet::task]`: its arguments, each a \
+             value or a dependency."
+        );
+        let serde_path = format!("{}::serde", path_text(krate));
+        let fields = arguments.iter().map(|a| {
+            let (ident, ty) = (&a.ident, &a.ty);
+            let doc = format!(" Argument `{}`.", unraw(ident));
+            // The field's own (de)serialisation, through paths spanned at the argument's type:
+            // serde reports a type that is not serde there (its derive would report at the
+            // attribute). The serialised form is the same as the derive's.
+            let with =
+                |function: &str| LitStr::new(&format!("{serde_path}::{function}"), ty.span());
+            let (ser, de) = (
+                with("Serialize::serialize"),
+                with("Deserialize::deserialize"),
+            );
+            quote! {
+                #[doc = #doc]
+                #[serde(serialize_with = #ser, deserialize_with = #de)]
+                #vis #ident: #krate::Input<#ty>,
+            }
+        });
+        quote! {
+            #(#cfgs)*
+            #[doc = #doc]
+            #[derive(#krate::serde::Serialize, #krate::serde::Deserialize)]
+            #[serde(crate = #serde_path)]
+            #vis struct #task_ident {
+                #(#fields)*
+            }
+        }
+    }
+
+    /// `call`: the function itself (signature, lint levels and body untouched).
+    fn call(&self) -> TokenStream {
+        let Expansion {
+            task,
+            fn_name,
+            task_ident,
+            attrs,
+            ..
+        } = self;
+        let (vis, block, cfgs, lints) = (&task.vis, &task.block, &attrs.cfgs, &attrs.call);
+        let doc =
+            format!(" Runs the body of [`{fn_name}`] directly, without a client (for tests).");
+        let mut sig = task.sig.clone();
+        sig.ident = Ident::new("call", sig.ident.span());
+        quote! {
+            #(#cfgs)*
+            impl #task_ident {
+                #(#lints)*
+                #[doc = #doc]
+                #vis #sig #block
+            }
+        }
+    }
+
+    /// The `Task` impl: constants, retry policy, dependencies and `run`.
+    fn task_impl(&self) -> TokenStream {
+        let Expansion {
+            args,
+            task,
+            krate,
+            fn_name,
+            task_ident,
+            attrs,
+            arguments,
+            ctx,
+        } = self;
+        let (output, cfgs) = (&task.output, &attrs.cfgs);
+        let name = match &args.name {
+            Some(name) => quote!(#name),
+            None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
+        };
+        let version = Literal::u32_unsuffixed(args.version.unwrap_or(1));
+        let pure = args.pure.unwrap_or(true);
+        let blocking = !task.is_async();
+        let retry_policy = args.retries.map(|n| {
+            let n = Literal::u32_unsuffixed(n);
+            quote! {
+                fn retry_policy() -> #krate::RetryPolicy {
+                    #krate::RetryPolicy::retries(#n)
+                }
+            }
+        });
+        let idents: Vec<&Ident> = arguments.iter().map(|a| &a.ident).collect();
+        let dependencies = if arguments.is_empty() {
+            quote!(::std::vec::Vec::new())
+        } else {
+            let list = Ident::new("deps", hidden());
+            quote! {
+                let mut #list = ::std::vec::Vec::new();
+                #( #list.extend(self.#idents.dependency()); )*
+                #list
+            }
+        };
+        let base = Ident::new("__base", hidden());
+        // `resolve` at the type: its bounds (a dependency's output is cloned) are reported there.
+        let resolves = arguments.iter().map(|a| {
+            let ident = &a.ident;
+            let resolve = quote_spanned!(a.ty.span()=> self.#ident.resolve(&#ctx, #base));
+            quote!(let #ident = #resolve?;)
+        });
+        let call_args = task.params.iter().map(|param| match param {
+            Param::Argument(a) => a.ident.to_token_stream(),
+            Param::Context { by_ref: false } => quote!(#ctx),
+            Param::Context { by_ref: true } => quote!(&#ctx),
+        });
+        let await_call = task.is_async().then(|| quote!(.await));
+        // At the return type: a wrong error type is reported there.
+        let call =
+            quote_spanned!(task.return_type.span()=> Self::call(#(#call_args),*) #await_call);
+        quote! {
+            #(#cfgs)*
+            impl #krate::Task for #task_ident {
+                type Output = #output;
+                const NAME: &'static str = #name;
+                const VERSION: u32 = #version;
+                const PURE: bool = #pure;
+                const BLOCKING: bool = #blocking;
+                #retry_policy
+                fn dependencies(&self) -> ::std::vec::Vec<#krate::AnyFuture> {
+                    #dependencies
+                }
+                async fn run(
+                    self,
+                    #ctx: #krate::TaskContext,
+                ) -> ::core::result::Result<#output, #krate::TaskError> {
+                    let #base = #krate::input_base(&#ctx, &[#(self.#idents.is_dependency()),*]);
+                    #(#resolves)*
+                    #call
+                }
+            }
+        }
+    }
+
+    /// Static assertions: a type that cannot be an argument is reported at that type. The
+    /// output needs none: `type Output = T` carries the user's span, and the trait's bounds on
+    /// `Output` are reported there.
+    fn argument_checks(&self) -> TokenStream {
+        let Expansion {
+            krate,
+            attrs,
+            arguments,
+            ..
+        } = self;
+        let cfgs = &attrs.cfgs;
+        arguments
+            .iter()
+            .map(|a| {
+                let ty = &a.ty;
+                quote_spanned! {ty.span()=>
+                    #(#cfgs)*
+                    const _: () = {
+                        fn __sofleet_argument<
+                            T: #krate::serde::Serialize
+                                + #krate::serde::de::DeserializeOwned
+                                + ::core::clone::Clone
+                                + ::core::marker::Send
+                                + ::core::marker::Sync
+                                + 'static,
+                        >() {
+                        }
+                        let _ = __sofleet_argument::<#ty>;
+                    };
+                }
+            })
+            .collect()
     }
 }
 

@@ -86,12 +86,14 @@
 //!     fn __sofleet_argument<
 //!         T: ::sofleet::serde::Serialize
 //!             + ::sofleet::serde::de::DeserializeOwned
+//!             + ::core::clone::Clone
 //!             + ::core::marker::Send
+//!             + ::core::marker::Sync
 //!             + 'static,
 //!     >() {}
 //!     let _ = __sofleet_argument::<Question>;
 //! };
-//! // (the output also needs `Clone + Sync`)
+//! // (the same bounds on the output, in `__sofleet_output`)
 //!
 //! ::sofleet::register_task!(ScoreTask);
 //! ```
@@ -131,8 +133,9 @@
 //! lifetime parameters and `where` clauses; patterns instead of plain argument names; references,
 //! `impl Trait` or borrowed lifetimes in an argument's or the output's type; a missing return
 //! type or one that is not `Result<T, E>`; an unknown, duplicate or mistyped attribute argument.
-//! An argument type that is not `Serialize + DeserializeOwned + Send + 'static`, or an output
-//! type that is not also `Clone + Sync`, fails a static assertion spanned at that type.
+//! An argument or output type that is not `Serialize + DeserializeOwned + Clone + Send + Sync +
+//! 'static` fails a static assertion spanned at that type (arguments need `Clone + Sync` too:
+//! an argument may be the output of another task, which `Input::resolve` clones).
 
 mod args;
 mod expand;

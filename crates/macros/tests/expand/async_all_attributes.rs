@@ -17,8 +17,16 @@ pub fn score(
 #[serde(crate = "::sofleet::serde")]
 pub struct Scorer {
     /// Argument `question`.
+    #[serde(
+        serialize_with = "::sofleet::serde::Serialize::serialize",
+        deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+    )]
     pub question: ::sofleet::Input<Question>,
     /// Argument `weight`.
+    #[serde(
+        serialize_with = "::sofleet::serde::Serialize::serialize",
+        deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+    )]
     pub weight: ::sofleet::Input<u64>,
 }
 impl Scorer {
@@ -59,23 +67,17 @@ impl ::sofleet::Task for Scorer {
 const _: () = {
     fn __sofleet_argument<
         T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
-            + ::core::marker::Send + 'static,
+            + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+            + 'static,
     >() {}
     let _ = __sofleet_argument::<Question>;
 };
 const _: () = {
     fn __sofleet_argument<
         T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
-            + ::core::marker::Send + 'static,
-    >() {}
-    let _ = __sofleet_argument::<u64>;
-};
-const _: () = {
-    fn __sofleet_output<
-        T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
             + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
             + 'static,
     >() {}
-    let _ = __sofleet_output::<u64>;
+    let _ = __sofleet_argument::<u64>;
 };
 ::sofleet::register_task!(Scorer);

@@ -17,8 +17,16 @@ fn visit(
 #[serde(crate = "::sofleet::serde")]
 struct VisitTask {
     /// Argument `url`.
+    #[serde(
+        serialize_with = "::sofleet::serde::Serialize::serialize",
+        deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+    )]
     url: ::sofleet::Input<String>,
     /// Argument `depth`.
+    #[serde(
+        serialize_with = "::sofleet::serde::Serialize::serialize",
+        deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+    )]
     depth: ::sofleet::Input<u8>,
 }
 #[cfg(feature = "crawl")]
@@ -64,7 +72,8 @@ impl ::sofleet::Task for VisitTask {
 const _: () = {
     fn __sofleet_argument<
         T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
-            + ::core::marker::Send + 'static,
+            + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+            + 'static,
     >() {}
     let _ = __sofleet_argument::<String>;
 };
@@ -72,18 +81,10 @@ const _: () = {
 const _: () = {
     fn __sofleet_argument<
         T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
-            + ::core::marker::Send + 'static,
-    >() {}
-    let _ = __sofleet_argument::<u8>;
-};
-#[cfg(feature = "crawl")]
-const _: () = {
-    fn __sofleet_output<
-        T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
             + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
             + 'static,
     >() {}
-    let _ = __sofleet_output::<u64>;
+    let _ = __sofleet_argument::<u8>;
 };
 #[cfg(feature = "crawl")]
 ::sofleet::register_task!(VisitTask);

@@ -29,12 +29,4 @@ impl sofleet_executor::Task for NowTask {
         Self::call(ctx)
     }
 }
-const _: () = {
-    fn __sofleet_output<
-        T: sofleet_executor::serde::Serialize
-            + sofleet_executor::serde::de::DeserializeOwned + ::core::clone::Clone
-            + ::core::marker::Send + ::core::marker::Sync + 'static,
-    >() {}
-    let _ = __sofleet_output::<u64>;
-};
 sofleet_executor::register_task!(NowTask);

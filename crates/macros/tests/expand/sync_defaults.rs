@@ -14,8 +14,16 @@ pub(crate) fn fetch_listing(
 #[serde(crate = "::sofleet::serde")]
 pub(crate) struct FetchListingTask {
     /// Argument `page`.
+    #[serde(
+        serialize_with = "::sofleet::serde::Serialize::serialize",
+        deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+    )]
     pub(crate) page: ::sofleet::Input<u32>,
     /// Argument `tags`.
+    #[serde(
+        serialize_with = "::sofleet::serde::Serialize::serialize",
+        deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+    )]
     pub(crate) tags: ::sofleet::Input<Vec<String>>,
 }
 impl FetchListingTask {
@@ -55,23 +63,17 @@ impl ::sofleet::Task for FetchListingTask {
 const _: () = {
     fn __sofleet_argument<
         T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
-            + ::core::marker::Send + 'static,
+            + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+            + 'static,
     >() {}
     let _ = __sofleet_argument::<u32>;
 };
 const _: () = {
     fn __sofleet_argument<
         T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
-            + ::core::marker::Send + 'static,
-    >() {}
-    let _ = __sofleet_argument::<Vec<String>>;
-};
-const _: () = {
-    fn __sofleet_output<
-        T: ::sofleet::serde::Serialize + ::sofleet::serde::de::DeserializeOwned
             + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
             + 'static,
     >() {}
-    let _ = __sofleet_output::<Listing>;
+    let _ = __sofleet_argument::<Vec<String>>;
 };
 ::sofleet::register_task!(FetchListingTask);
