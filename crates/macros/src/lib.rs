@@ -42,8 +42,13 @@
 //! #[serde(crate = "::sofleet::serde")]
 //! pub struct ScoreTask {
 //!     /// Argument `question`.
+//!     #[serde(
+//!         serialize_with = "::sofleet::serde::Serialize::serialize",
+//!         deserialize_with = "::sofleet::serde::Deserialize::deserialize"
+//!     )]
 //!     pub question: ::sofleet::Input<Question>,
 //!     /// Argument `weight`.
+//!     #[serde(/* the same */)]
 //!     pub weight: ::sofleet::Input<u64>,
 //! }
 //!
@@ -81,7 +86,7 @@
 //!     }
 //! }
 //!
-//! // Each argument's type and the output type checked where they are written, e.g.
+//! // Each argument's type checked where it is written (one per argument):
 //! const _: () = {
 //!     fn __sofleet_argument<
 //!         T: ::sofleet::serde::Serialize
@@ -93,13 +98,20 @@
 //!     >() {}
 //!     let _ = __sofleet_argument::<Question>;
 //! };
-//! // (the same bounds on the output, in `__sofleet_output`)
 //!
 //! ::sofleet::register_task!(ScoreTask);
 //! ```
 //!
 //! The locals `ctx`, `deps`, `__base` and `__sofleet_deps` are hygienic: arguments with those
 //! names do not clash with them.
+//!
+//! ## Where errors land
+//!
+//! Generated code that depends on a user's type carries that type's span, so a type error is
+//! reported at the type as the user wrote it: the fields' `serialize_with`/`deserialize_with`
+//! paths and each `resolve` call at the argument's type (serde's derive would report at the
+//! attribute), `type Output` at the output type (the trait's bounds on `Output` are the output's
+//! check), and `Self::call(..)` at the return type (a wrong error type is reported there).
 //!
 //! # Attribute arguments
 //!
@@ -133,9 +145,10 @@
 //! lifetime parameters and `where` clauses; patterns instead of plain argument names; references,
 //! `impl Trait` or borrowed lifetimes in an argument's or the output's type; a missing return
 //! type or one that is not `Result<T, E>`; an unknown, duplicate or mistyped attribute argument.
-//! An argument or output type that is not `Serialize + DeserializeOwned + Clone + Send + Sync +
-//! 'static` fails a static assertion spanned at that type (arguments need `Clone + Sync` too:
-//! an argument may be the output of another task, which `Input::resolve` clones).
+//! An argument type that is not `Serialize + DeserializeOwned + Clone + Send + Sync + 'static`
+//! fails a static assertion spanned at that type (arguments need `Clone + Sync` too: an
+//! argument may be the output of another task, which `Input::resolve` clones); an output type
+//! that is not fails `Task::Output`'s bounds, reported at that type.
 
 mod args;
 mod expand;
