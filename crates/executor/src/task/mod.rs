@@ -34,7 +34,7 @@ use crate::options::RetryPolicy;
 /// A task is a plain serde-serialisable struct holding its arguments; `NAME` and `VERSION`
 /// identify its code, so a remote worker that registered the type in a [`TaskRegistry`] (by
 /// hand, or with [`register_task!`](crate::register_task) and [`TaskRegistry::collected`]) can
-/// run it from bytes. Its key (see [`TaskKey`]) is a hash of `NAME`, `VERSION`, the
+/// run it from bytes. Its key (see [`TaskKey`](crate::TaskKey)) is a hash of `NAME`, `VERSION`, the
 /// serialised struct and the keys of its dependencies.
 ///
 /// ```
@@ -80,7 +80,7 @@ pub trait Task: Serialize + DeserializeOwned + Send + 'static {
         Vec::new()
     }
     /// Runs the task. Return [`TaskError::retryable`] for transient failures that a
-    /// [`RetryPolicy`](crate::RetryPolicy) may retry, [`TaskError::fatal`] otherwise.
+    /// [`RetryPolicy`] may retry, [`TaskError::fatal`] otherwise.
     fn run(self, ctx: TaskContext) -> impl Future<Output = Result<Self::Output, TaskError>> + Send;
 }
 
@@ -93,7 +93,7 @@ pub struct TaskError {
 
 impl TaskError {
     /// A transient failure (timeout, connection reset, HTTP 503...): retried if the task's
-    /// [`RetryPolicy`](crate::RetryPolicy) has retries left.
+    /// [`RetryPolicy`] has retries left.
     pub fn retryable(message: impl Into<String>) -> Self {
         TaskError {
             message: message.into(),

@@ -4,8 +4,8 @@ use std::any::Any;
 
 use serde::Serialize;
 
-/// A value stored type-erased in a [`JobValue::Local`]: downcastable, and serialisable when the
-/// value came from a [`Task`] (closure outputs are local-only).
+/// A value stored type-erased in a [`JobValue::Local`](crate::backend::JobValue::Local): downcastable, and serialisable when the
+/// value came from a [`Task`](crate::Task) (closure outputs are local-only).
 pub trait ErasedValue: Any + Send + Sync {
     /// The value as `Any`, for downcasting.
     fn as_any(&self) -> &dyn Any;
