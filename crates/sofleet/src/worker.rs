@@ -19,6 +19,9 @@
 //! worker has in another version fails with a message naming both versions; SIGTERM or Ctrl-C
 //! finishes the jobs in flight and leaves the fleet.
 
+// The example is a whole program on purpose: `fn main` is the one line a user writes.
+#![allow(clippy::needless_doctest_main)]
+
 use std::ffi::OsString;
 use std::time::Duration;
 
