@@ -87,7 +87,11 @@ fn bench_redis(c: &mut Criterion) {
                 let start = Instant::now();
                 for i in 0..iters {
                     let futures: Vec<_> = (0..BATCH)
-                        .map(|n| client.submit(Noop { n: n + i + 1_000_000 }))
+                        .map(|n| {
+                            client.submit(Noop {
+                                n: n + i + 1_000_000,
+                            })
+                        })
                         .collect();
                     let values = gather(futures, Errors::Raise).await.expect("noop tasks");
                     assert_eq!(values.len() as u64, BATCH);
