@@ -3,6 +3,8 @@
 //!
 //! * `redis/noop_throughput/N`: N no-op tasks submitted through the executor `Client` and
 //!   gathered; criterion reports tasks/s (target >= 10,000/s).
+//! * `redis/noop_one_by_one/N`: the same N tasks submitted one `client.submit` at a time (the
+//!   way a loop over results submits), beside `map` (issue #19: within 1.5x of it).
 //! * `redis/round_trip_latency`: one task submitted and awaited (target <= 1 ms).
 //! * `redis_budget/reserve`: one `RateBudget::reserve` round trip (the fleet-wide politeness
 //!   budget's overhead per request; target <= 1 ms).
@@ -71,6 +73,26 @@ fn bench_redis(c: &mut Criterion) {
                 let start = Instant::now();
                 for i in 0..iters {
                     let futures = client.map((0..BATCH).map(|n| Noop { n: n + i }));
+                    let values = gather(futures, Errors::Raise).await.expect("noop tasks");
+                    assert_eq!(values.len() as u64, BATCH);
+                }
+                start.elapsed()
+            }
+        })
+    });
+    group.bench_function(format!("noop_one_by_one/{BATCH}"), |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let client = &client;
+            async move {
+                let start = Instant::now();
+                for i in 0..iters {
+                    let futures: Vec<_> = (0..BATCH)
+                        .map(|n| {
+                            client.submit(Noop {
+                                n: n + i + 1_000_000,
+                            })
+                        })
+                        .collect();
                     let values = gather(futures, Errors::Raise).await.expect("noop tasks");
                     assert_eq!(values.len() as u64, BATCH);
                 }

@@ -33,7 +33,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         "build",
         "--quiet",
         "--package",
-        "sofleet",
+        "sofleet-cli",
         "--bin",
         "sofleet",
     ]);

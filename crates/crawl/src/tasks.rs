@@ -415,3 +415,9 @@ impl Task for QuestionTask {
         Ok(self.execute(&ctx).await)
     }
 }
+
+// Every binary linking the crawl runs its tasks from `TaskRegistry::collected()` (e.g.
+// `sofleet worker`), with no hand-written list.
+sofleet_executor::register_task!(RobotsTask);
+sofleet_executor::register_task!(ListingTask);
+sofleet_executor::register_task!(QuestionTask);

@@ -73,6 +73,8 @@ impl Client {
     }
 
     /// Submits `task` with default options; returns at once.
+    ///
+    /// A task with future arguments (see [`Task::dependencies`]) starts once they are done.
     pub fn submit<T: Task>(&self, task: T) -> TaskFuture<T::Output> {
         self.submit_after(&[], task, SubmitOptions::default())
     }
@@ -114,6 +116,26 @@ impl Client {
         task: T,
         opts: SubmitOptions,
     ) -> TaskFuture<T::Output> {
+        let own = task.dependencies();
+        self.submit_inner(deps, own, task, opts)
+    }
+
+    /// Submits `task` after the explicit `deps` and then its `own` future arguments.
+    fn submit_inner<T: Task>(
+        &self,
+        deps: &[AnyFuture],
+        own: Vec<AnyFuture>,
+        task: T,
+        opts: SubmitOptions,
+    ) -> TaskFuture<T::Output> {
+        let all;
+        let deps = if own.is_empty() {
+            deps
+        } else {
+            // The task's own dependencies come after the explicit ones (see `input_base`).
+            all = [deps, &own[..]].concat();
+            &all[..]
+        };
         let sub = self.prepare(deps, task, &opts);
         let any = self.shared.submit_erased(sub, deps, &opts);
         TaskFuture::from_any(any, JobValue::get::<T::Output>)
@@ -122,7 +144,8 @@ impl Client {
     /// Serialises/hashes a task into a submission (outside the scheduler lock).
     fn prepare<T: Task>(&self, deps: &[AnyFuture], task: T, opts: &SubmitOptions) -> Sub {
         let pure = opts.pure.unwrap_or(T::PURE);
-        let need_bytes = !self.shared.in_process() || opts.retry.max_retries > 0;
+        let retry = opts.retry.clone().unwrap_or_else(T::retry_policy);
+        let need_bytes = !self.shared.in_process() || retry.max_retries > 0;
         let mut payload: Option<Arc<[u8]>> = None;
         let mut ser_error = None;
         if need_bytes {
@@ -172,6 +195,7 @@ impl Client {
             version: T::VERSION,
             payload,
             runner,
+            retry,
             error: ser_error.map(|message| ExecError::Serialization {
                 name: TaskName::Borrowed(T::NAME),
                 message,
@@ -201,6 +225,7 @@ impl Client {
                 version: 0,
                 payload: None,
                 runner: Some(runner),
+                retry: crate::options::RetryPolicy::none(),
                 error: None,
             },
             &[],
@@ -226,6 +251,18 @@ impl Client {
         let mut out = Vec::with_capacity(iter.size_hint().0);
         let mut batch = Vec::with_capacity(BATCH);
         for t in iter {
+            let own = t.dependencies();
+            if !own.is_empty() {
+                // Futures as arguments: submitted after them, in input order.
+                if !batch.is_empty() {
+                    self.shared
+                        .submit_batch(std::mem::take(&mut batch), &opts, &mut |a| {
+                            out.push(TaskFuture::from_any(a, JobValue::get::<T::Output>))
+                        });
+                }
+                out.push(self.submit_inner(&[], own, t, opts.clone()));
+                continue;
+            }
             batch.push(self.prepare(&[], t, &opts));
             if batch.len() == BATCH {
                 self.shared

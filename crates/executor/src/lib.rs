@@ -5,13 +5,19 @@
 //!   [`Backend`]: [`ThreadsBackend`] (OS threads, for blocking/CPU work; no runtime needed) or
 //!   [`TokioBackend`] (tokio tasks, for async I/O). A remote backend plugs into the same trait.
 //! * Tasks are typed, named, serde-serialisable structs implementing [`Task`], so they can cross
-//!   processes; [`Client::submit_fn`] takes a closure as a local-only convenience.
+//!   processes. Most users write plain functions under `#[sofleet::task]` (crate `sofleet`,
+//!   which re-exports this one), which generates exactly such a struct; this crate's examples
+//!   show the hand-written form. [`Client::submit_fn`] takes a closure as a local-only
+//!   convenience.
+//! * Backends by name: [`Client::connect`] (`"threads:4"`, `"tokio"`, a URL a backend crate
+//!   registered) and [`Client::from_env`] (`SOFLEET_BACKEND`).
 //! * Keys: pure tasks get a content key, so identical submissions share one future and run once;
 //!   see [`key`] for the exact rule. [`SubmitOptions`] sets purity, an explicit key, retries
 //!   with backoff ([`RetryPolicy`]), resource tags (limited with
 //!   [`Client::set_resource_limit`]) and fire-and-forget.
 //! * Dependencies: [`Client::submit_after`] starts a task when its dependencies finish and hands
-//!   their outputs over ([`TaskContext::input`]); a failure reaches every dependent as
+//!   their outputs over ([`TaskContext::input`]); a task whose arguments are [`Input`]s takes
+//!   futures as arguments directly ([`Task::dependencies`]); a failure reaches every dependent as
 //!   [`ExecError::DependencyFailed`] naming the failed key.
 //! * Collecting: [`wait`], [`as_completed`] (with [`AsCompleted::add`] and
 //!   [`AsCompleted::batches`]), [`gather`], and the backpressured [`Client::map_bounded`].
@@ -24,7 +30,7 @@
 //! suite, and a `ManualBackend` to step the scheduler by hand, in `conformance` (cargo feature
 //! `conformance`).
 //!
-//! # Example: the lesson's flow
+//! # Example: the lesson's flow (hand-written tasks)
 //!
 //! List pages are fetched as tasks; as each listing completes, question tasks are submitted
 //! for the questions it lists and added to the same `as_completed` loop. Identical question
@@ -104,10 +110,12 @@ pub mod backend;
 mod client;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod connect;
 mod error;
 mod events;
 mod future;
 mod id_hash;
+pub mod input;
 pub mod key;
 mod options;
 mod resources;
@@ -122,16 +130,20 @@ mod tokio_backend;
 // `JobId`, `JobOutcome`, `CompletionSink`, `run_job`, ...) stays under `backend::`.
 pub use backend::{Backend, BackendError};
 pub use client::{Client, ClientStats};
+pub use connect::{BACKEND_ENV, BackendConnector, ConnectError, ConnectFn, accepted_forms};
 pub use error::{ExecError, TaskStatus};
 pub use events::{Event, EventStream};
 pub use future::{AnyFuture, TaskFuture, Waitable};
+pub use input::{Input, IntoInput, input_base};
 pub use key::{TaskKey, TaskName};
 pub use options::{RetryPolicy, SubmitOptions};
 pub use resources::Resources;
 pub use stream::{
     AsCompleted, Batches, Errors, MapBounded, ReturnWhen, WaitOptions, as_completed, gather, wait,
 };
-pub use task::{ErasedValue, Task, TaskContext, TaskError, TaskRegistry};
+pub use task::{
+    DuplicateTask, ErasedValue, Task, TaskContext, TaskError, TaskRegistration, TaskRegistry,
+};
 pub use threads::ThreadsBackend;
 pub use tokio_backend::{NoRuntime, TokioBackend};
 
@@ -159,3 +171,10 @@ pub mod conformance_free_example {
 /// Re-export of `serde`, for crates that define tasks without depending on serde directly
 /// (derive with `#[serde(crate = "sofleet_executor::serde")]`).
 pub use serde;
+
+/// What the `register_task!` / `register_backend!` macros and `#[sofleet::task]` expand to;
+/// not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}

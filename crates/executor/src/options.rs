@@ -66,6 +66,25 @@ impl RetryPolicy {
         }
     }
 
+    /// Up to `max_retries` retries with the default backoff: exponential from 100 ms, capped
+    /// at 30 s, with jitter (what `#[sofleet::task(retries = n)]` gives a task).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sofleet_executor::RetryPolicy;
+    ///
+    /// let p = RetryPolicy::retries(3);
+    /// assert_eq!(p.max_retries, 3);
+    /// assert_eq!(p.nominal_delay(2), Duration::from_millis(200));
+    /// ```
+    pub fn retries(max_retries: u32) -> Self {
+        Self::exponential(
+            max_retries,
+            Duration::from_millis(100),
+            Duration::from_secs(30),
+        )
+    }
+
     /// Turns jitter on or off.
     pub fn with_jitter(mut self, jitter: bool) -> Self {
         self.jitter = jitter;
@@ -113,8 +132,8 @@ impl RetryPolicy {
     }
 }
 
-/// Per-submission options. `Default` is: per-type purity, content key, no retries, no
-/// resource tags, cancelled when every handle is dropped.
+/// Per-submission options. `Default` is: per-type purity, content key, the task type's retries
+/// ([`Task::retry_policy`](crate::Task::retry_policy), none unless set), no resource tags, cancelled when every handle is dropped.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct SubmitOptions {
@@ -122,8 +141,9 @@ pub struct SubmitOptions {
     pub pure: Option<bool>,
     /// Explicit key (takes precedence over purity; identical explicit keys deduplicate).
     pub key: Option<TaskKey>,
-    /// Retry policy for retryable errors.
-    pub retry: RetryPolicy,
+    /// Retry policy for retryable errors; `None` takes the task type's
+    /// ([`Task::retry_policy`](crate::Task::retry_policy)).
+    pub retry: Option<RetryPolicy>,
     /// Resource tags such as `"host=stackoverflow.com"`; each tag with a limit set by
     /// [`Client::set_resource_limit`](crate::Client::set_resource_limit) bounds how many tagged
     /// tasks are dispatched at once.
@@ -150,9 +170,10 @@ impl SubmitOptions {
         self
     }
 
-    /// Sets the retry policy.
+    /// Sets the retry policy (overriding the task type's; [`RetryPolicy::none`] turns its
+    /// retries off).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.retry = Some(retry);
         self
     }
 

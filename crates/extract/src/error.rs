@@ -193,6 +193,31 @@ pub enum ExtractError {
         /// What was missing.
         reason: String,
     },
+    /// A listing page (its rows are there) from which not one row could be read: the row
+    /// markup changed or the page is broken. Never an empty listing.
+    ///
+    /// ```
+    /// let html = r#"<html><head><title>Newest</title></head><body><div id="mainbar">
+    /// <div class="question-summary" id="question-summary-7"><p>no link</p></div>
+    /// </div></body></html>"#;
+    /// let err = sofleet_extract::parse_listing(html).unwrap_err();
+    /// assert_eq!(err.kind(), "unreadable_listing");
+    /// assert!(err.to_string().contains("title link"));
+    /// ```
+    #[error(
+        "a listing page whose {rows} `{row_markup}` row(s) could not be read, not one: \
+         the first has no {missing}; the row markup changed or the page is broken: do \
+         not retry"
+    )]
+    #[non_exhaustive]
+    UnreadableListing {
+        /// The row markup found (`question-summary` or `s-post-summary`).
+        row_markup: &'static str,
+        /// How many rows were found.
+        rows: usize,
+        /// What the first row was missing (the markup that was looked for).
+        missing: String,
+    },
     /// A real page, but of another kind than the one asked for (e.g.
     /// `parse_question` on a listing page).
     #[error("expected a {expected} page but this is a {found} page; use parse_page to accept both")]
@@ -251,6 +276,7 @@ impl ExtractError {
             ExtractError::Truncated { .. } => "truncated",
             ExtractError::Empty => "empty",
             ExtractError::NotAPage { .. } => "not_a_page",
+            ExtractError::UnreadableListing { .. } => "unreadable_listing",
             ExtractError::WrongKind { .. } => "wrong_kind",
             ExtractError::TooComplex { .. } => "too_complex",
             ExtractError::OverBudget { .. } => "over_budget",

@@ -2,7 +2,8 @@
 //!
 //! Give it the text of a saved or fetched page; get back owned records
 //! ([`Question`], [`ListingPage`]) or an [`ExtractError`] that says what the
-//! page was instead (captcha, 429, 404, truncated, empty, unknown markup).
+//! page was instead (captcha, 429, 404, truncated, empty, unknown markup, a
+//! listing without one readable row).
 //!
 //! Each call parses and extracts inside one synchronous call, so the
 //! non-`Send` DOM never escapes; the records are `Send + Sync` and can be
@@ -213,8 +214,14 @@ pub fn parse_question_with(html: &str, limits: &ExtractLimits) -> Result<Questio
     }
 }
 
-/// Parses a listing page (tagged / newest questions, home page), with the
-/// default [`ExtractLimits`] (no time budget).
+/// Parses a listing page (tagged / newest questions, home page, search
+/// results), with the default [`ExtractLimits`] (no time budget).
+///
+/// Each row is read on its own, whatever the markup of the rows around it: a
+/// row that cannot be read is listed in [`ListingPage::row_problems`], and a
+/// page with rows of which none can be read is an
+/// [`ExtractError::UnreadableListing`]. Search hits on answers are marked
+/// with [`ListingEntry::answer_id`].
 ///
 /// ```
 /// let html = r#"<html><head><title>Newest</title></head><body><div id="mainbar">
@@ -291,14 +298,20 @@ pub fn parse_page(html: &str) -> Result<Page, ExtractError> {
 pub fn parse_page_with(html: &str, limits: &ExtractLimits) -> Result<Page, ExtractError> {
     let clock = Clock::start(limits.time_budget);
     let markers = precheck(html)?;
-    let dom = build(html, markers, limits, &clock)?;
+    let mut dom = build(html, markers, limits, &clock)?;
     match markers {
         Markers::Question => match question::extract(&dom) {
             Ok(q) => Ok(Page::Question(q)),
-            // Question-like hooks but no question: maybe a listing.
-            Err(e) => listing::extract(&dom).map(Page::Listing).map_err(|_| e),
+            // Question-like hooks but no question: maybe a listing. Its rows, when it
+            // has some, say more than the missing question does.
+            Err(e) => listing::extract(&mut dom)
+                .map(Page::Listing)
+                .map_err(|le| match le {
+                    ExtractError::UnreadableListing { .. } => le,
+                    _ => e,
+                }),
         },
-        _ => listing::extract(&dom).map(Page::Listing),
+        _ => listing::extract(&mut dom).map(Page::Listing),
     }
 }
 

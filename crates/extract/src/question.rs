@@ -210,6 +210,13 @@ fn answer_count_declared(root: ElementRef<'_>) -> Option<u32> {
     first_number(&dom::text(h2)).and_then(|n| u32::try_from(n).ok())
 }
 
+/// The era, each from the markup that defines it (newest first): `data-score` on the
+/// question (E), an `.s-prose` / `.js-post-body` body (D), a `.js-vote-count` vote count
+/// (C), `data-questionid` / `data-answerid` (B), none of these (A).
+///
+/// Layout is not an era marker: the 2018 pages already wrap posts in the grid's
+/// `post-layout` elements but keep the table era's `.vote-count-post` and `.post-text`
+/// (B); the grid's own vote count, `.js-vote-count`, is what came with C in 2019.
 fn markup_era(
     question: ElementRef<'_>,
     body: ElementRef<'_>,
@@ -219,11 +226,7 @@ fn markup_era(
         MarkupEra::E
     } else if has_class(body, "s-prose") || has_class(body, "js-post-body") {
         MarkupEra::D
-    } else if find(question, |e| {
-        has_class(e, "js-vote-count") || has_class(e, "post-layout")
-    })
-    .is_some()
-    {
+    } else if find(question, |e| has_class(e, "js-vote-count")).is_some() {
         MarkupEra::C
     } else if question.value().attr("data-questionid").is_some()
         || answers

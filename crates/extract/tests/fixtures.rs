@@ -39,6 +39,12 @@ fn error_json(e: &ExtractError) -> Value {
         ExtractError::Truncated { bytes, looked_like } => {
             json!({"kind": e.kind(), "bytes": bytes, "looked_like": looked_like})
         }
+        ExtractError::UnreadableListing {
+            row_markup,
+            rows,
+            missing,
+            ..
+        } => json!({"kind": e.kind(), "row_markup": row_markup, "rows": rows, "missing": missing}),
         _ => json!({"kind": e.kind()}),
     }
 }
@@ -105,15 +111,21 @@ fixtures! {
     a_q_community_wiki => "a-q-community-wiki",
     a_q_no_answers => "a-q-no-answers",
     b_list_homepage => "b-list-homepage",
+    b_list_homepage_broken_rows => "b-list-homepage-broken-rows",
+    b_list_search => "b-list-search",
     b_q_accepted_not_top => "b-q-accepted-not-top",
     b_q_deleted_user => "b-q-deleted-user",
     b_q_negative => "b-q-negative",
+    b_q_post_layout_2018 => "b-q-post-layout-2018",
     block_404 => "block-404",
     block_429 => "block-429",
     block_captcha_cloudflare => "block-captcha-cloudflare",
     block_captcha_stackexchange => "block-captcha-stackexchange",
+    c_list_row_problem => "c-list-row-problem",
+    c_list_search => "c-list-search",
     c_list_tagged => "c-list-tagged",
     c_q_closed_notice => "c-q-closed-notice",
+    c_q_first_grid_2019 => "c-q-first-grid-2019",
     c_q_localised_pt => "c-q-localised-pt",
     c_q_real_size => "c-q-real-size",
     d_list_newest => "d-list-newest",
@@ -130,6 +142,7 @@ fixtures! {
     empty => "empty",
     not_a_page => "not-a-page",
     truncated_question => "truncated-question",
+    unreadable_listing => "unreadable-listing",
 }
 
 /// `top_answer` (highest score; ties: accepted first, then page order) and

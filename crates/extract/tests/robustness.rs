@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use sofleet_extract::{Excess, ExtractError, Page, parse_page, parse_page_bytes};
 
 /// Small and medium fixtures (the debug profile parses them quickly).
-const FIXTURES: [&str; 8] = [
+const FIXTURES: [&str; 10] = [
     "a-q-accepted",
     "b-q-deleted-user",
     "c-q-localised-pt",
@@ -18,7 +18,31 @@ const FIXTURES: [&str; 8] = [
     "e-q-cw-and-deleted",
     "a-list-tagged",
     "b-list-homepage",
+    "b-list-homepage-broken-rows",
+    "b-list-search",
 ];
+
+/// Listing fixtures for the one-bad-row property: (page, rows).
+const LISTINGS: [(&str, usize); 3] = [
+    ("a-list-tagged", 15),
+    ("b-list-homepage", 20),
+    ("c-list-search", 15),
+];
+
+/// Removes one tag (`<…>`) among those between the first listing row and the sidebar.
+fn delete_row_tag(doc: &str, pick: usize) -> String {
+    let start = doc.find("<div class=\"question-summary").unwrap();
+    let end = doc.find("<div id=\"sidebar\"").unwrap();
+    let starts: Vec<usize> = doc[start..end]
+        .match_indices('<')
+        .map(|(i, _)| start + i)
+        .collect();
+    let s = starts[pick % starts.len()];
+    let len = doc[s..].find('>').unwrap();
+    let mut out = doc.to_string();
+    out.replace_range(s..=s + len, "");
+    out
+}
 
 fn fixture(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -153,6 +177,19 @@ proptest! {
             Err(ExtractError::Empty) => prop_assert!(doc[..cut].trim().is_empty()),
             other => prop_assert!(false, "cut at {} of {}: {:?}", cut, FIXTURES[which], other.map(|p| p.kind())),
         }
+    }
+
+    /// One tag deleted anywhere in a listing's rows (a lost start tag, a lost or stray
+    /// end tag) costs at most one row: every other row is read exactly as before.
+    #[test]
+    fn one_broken_tag_costs_at_most_one_row(which in 0..LISTINGS.len(), pick in any::<usize>()) {
+        let (name, rows) = LISTINGS[which];
+        let whole = sofleet_extract::parse_listing(&fixture(name)).unwrap();
+        prop_assert_eq!(whole.questions.len(), rows);
+        let broken = sofleet_extract::parse_listing(&delete_row_tag(&fixture(name), pick));
+        let broken = broken.map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+        let same = whole.questions.iter().filter(|q| broken.questions.contains(q)).count();
+        prop_assert!(same + 1 >= rows, "{}: {} of {} rows unchanged", name, same, rows);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! after 10,000 requests and at the end.
 //!
 //! ```text
-//! cargo build --release -p sofleet
+//! cargo build --release -p sofleet-cli
 //! cargo run --release -p sofleet-mock-so --example rss_under_load -- target/release/sofleet 100000
 //! ```
 

@@ -91,6 +91,7 @@ pub(crate) fn listing_page(site: &SiteContent, w: &ListingWindow<'_>) -> Listing
                 .then(|| render::listing_href(w.tag, w.sort, w.page + 1, w.pagesize)),
             highest_page_number_shown: Some(w.last),
         }),
+        row_problems: Vec::new(),
     }
 }
 
@@ -106,5 +107,6 @@ pub(crate) fn entry(site: &SiteContent, id: u64) -> Option<ListingEntry> {
         view_count: Some(q.views),
         tags: q.tags.clone(),
         has_accepted_answer: Some(q.has_accepted()),
+        answer_id: None,
     })
 }

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod model;
 pub use model::{
-    Answer, Author, ListingEntry, ListingPage, ListingType, MarkupEra, Pagination, Question, Sort,
+    Answer, Author, ListingEntry, ListingPage, ListingType, MarkupEra, Pagination, Question,
+    RowProblem, Sort,
 };
 
 /// A question page that was fetched and extracted, with where and when it came from.
@@ -170,5 +171,32 @@ mod tests {
             serde_json::to_string(&Stage::Listing).unwrap(),
             "\"listing\""
         );
+    }
+
+    /// A listing written before answer hits and row problems existed still reads, and a
+    /// page without either writes the same JSON as before.
+    #[test]
+    fn old_listing_records_still_read() {
+        let old = r#"{"page_title":"T","site_host":null,"listing_type":"tagged",
+            "row_markup":"question-summary","pagination":null,"questions":[{"id":7,
+            "title":"Q","link":"/questions/7/q","score":1,"answer_count":2,"view_count":3,
+            "tags":["rust"],"has_accepted_answer":true}]}"#;
+        let page: ListingPage = serde_json::from_str(old).unwrap();
+        assert!(page.row_problems.is_empty());
+        assert_eq!(page.questions[0].answer_id, None);
+        assert!(!page.questions[0].is_answer_hit());
+        let written = serde_json::to_string(&page).unwrap();
+        assert!(!written.contains("row_problems") && !written.contains("answer_id"));
+
+        let mut page = page;
+        page.questions[0].answer_id = Some(9);
+        page.row_problems.push(RowProblem {
+            position: 2,
+            row_id: Some("question-summary-8".into()),
+            missing: "a title link".into(),
+        });
+        let back: ListingPage =
+            serde_json::from_str(&serde_json::to_string(&page).unwrap()).unwrap();
+        assert_eq!(back, page);
     }
 }

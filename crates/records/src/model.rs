@@ -142,6 +142,39 @@ pub struct ListingEntry {
     pub tags: Vec<String>,
     /// Whether the question has an accepted answer, where the row shows it.
     pub has_accepted_answer: Option<bool>,
+    /// Set when the row is a search hit on an answer rather than on a question: the
+    /// answer's id. `id` and `link` then name the question the answer belongs to, `score`
+    /// is the answer's score and `answer_count` is 0 (the row shows no count). Absent
+    /// from records written before search listings were read (and from question rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<u64>,
+}
+
+impl ListingEntry {
+    /// Whether the row is a search hit on an answer (see [`ListingEntry::answer_id`]).
+    ///
+    /// ```
+    /// let row: sofleet_records::ListingEntry = serde_json::from_str(
+    ///     r#"{"id":7,"title":"T","link":"/questions/7/t","score":1,"answer_count":0,
+    ///         "view_count":null,"tags":[],"has_accepted_answer":null}"#,
+    /// ).unwrap();
+    /// assert!(!row.is_answer_hit());
+    /// ```
+    pub fn is_answer_hit(&self) -> bool {
+        self.answer_id.is_some()
+    }
+}
+
+/// A row of a listing page that was found but could not be read, so it is not among the
+/// page's [`ListingPage::questions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowProblem {
+    /// Position of the row among all the rows found on the page, from 1, in page order.
+    pub position: u32,
+    /// The row element's `id` attribute (`question-summary-123`), when it has one.
+    pub row_id: Option<String>,
+    /// What the row was missing (the markup that was looked for).
+    pub missing: String,
 }
 
 /// Pager state of a listing page.
@@ -165,7 +198,7 @@ pub enum ListingType {
     Questions,
     /// The site's home page (no pager).
     Homepage,
-    /// Some other listing (search results, …).
+    /// Some other listing (search results (`/search?q=`), …).
     Other,
 }
 
@@ -186,9 +219,10 @@ impl ListingType {
 pub enum MarkupEra {
     /// ≤ 2011: table layout, no `data-questionid` / `data-answerid`.
     A,
-    /// 2012–2018: table layout with `data-questionid` / `data-answerid`.
+    /// 2012–2018: `data-questionid` / `data-answerid`, vote counts in `.vote-count-post`
+    /// (table layout; in 2018 inside the first `post-layout` grid wrappers).
     B,
-    /// 2019–2020H1: grid layout, `.js-vote-count[data-value]`, `.post-text`.
+    /// 2019–2020H1: grid layout, vote counts in `.js-vote-count[data-value]`, `.post-text`.
     C,
     /// 2020H2–2021Q1: `.s-prose.js-post-body`.
     D,
@@ -224,6 +258,11 @@ pub struct ListingPage {
     pub questions: Vec<ListingEntry>,
     /// Pagination; `None` on pages without a pager (home page).
     pub pagination: Option<Pagination>,
+    /// Rows that were found but could not be read (left out of `questions`), in page
+    /// order; empty when every row was read. Absent from records written before it
+    /// existed, and not written when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub row_problems: Vec<RowProblem>,
 }
 
 /// A listing order: the `tab=` / `sort=` query value of a listing page. The one definition

@@ -2,11 +2,14 @@
 //! groups.
 //!
 //! * The client side is [`RedisBackend`], an executor [`Backend`](sofleet_executor::Backend):
-//!   `Client::new(RedisBackend::connect(url, RedisOptions::default()).await?)` and the client
-//!   API stays the same.
-//! * The worker side is [`run_worker`]: a process (e.g. `sofleet worker --redis URL`) builds a
-//!   [`TaskRegistry`](sofleet_executor::TaskRegistry) of the task types it can run and calls
-//!   it; [`shutdown_signal`] gives a graceful stop on SIGTERM.
+//!   `Client::new(RedisBackend::connect(url, RedisOptions::default()).await?)`, or
+//!   `Client::connect("redis://host:6379").await?` in any binary linking this crate, and the
+//!   client API stays the same.
+//! * The worker side is [`run_worker`]: a process (e.g. `sofleet worker --redis URL`, or your
+//!   own binary with `fn main() { sofleet::worker::main() }`) builds a
+//!   [`TaskRegistry`](sofleet_executor::TaskRegistry) of the task types it can run (usually
+//!   [`TaskRegistry::collected`](sofleet_executor::TaskRegistry::collected): every task in
+//!   the binary) and calls it; [`shutdown_signal`] gives a graceful stop on SIGTERM.
 //!
 //! # Protocol
 //!
@@ -61,6 +64,7 @@ mod backend;
 mod backoff;
 mod budget;
 mod conn;
+mod connector;
 mod error;
 mod keys;
 mod options;

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use sofleet_crawl::{
-    CrawlWorker, ListingTask, QuestionTask, RobotsTask, SharedBudget, WorkerPolicy,
-};
+use sofleet_crawl::{CrawlWorker, SharedBudget, WorkerPolicy};
 use sofleet_executor::TaskRegistry;
 use sofleet_redis::{
     DEFAULT_NAMESPACE, RateBudget, WorkerOptions, redact_url, run_worker, shutdown_signal,
@@ -18,14 +16,10 @@ use crate::args::WorkerArgs;
 use crate::cmd::runtime;
 use crate::exit::{CmdResult, Failure};
 
-/// The task types a `sofleet worker` can run: the crawl pipeline's.
-pub fn registry() -> TaskRegistry {
-    let mut registry = TaskRegistry::new();
-    registry
-        .register::<RobotsTask>()
-        .register::<ListingTask>()
-        .register::<QuestionTask>();
-    registry
+/// The task types a `sofleet worker` can run: every task registered in this binary, which
+/// are the crawl pipeline's (the crawl crate registers them).
+pub fn registry() -> Result<TaskRegistry, Failure> {
+    TaskRegistry::collected().map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))
 }
 
 /// The fleet's rate budget, kept in the Redis the fleet already uses.
@@ -137,7 +131,7 @@ pub fn run(args: WorkerArgs) -> CmdResult {
                 "the fleet's shared"
             }
         );
-        let stats = run_worker(opts, registry(), shutdown)
+        let stats = run_worker(opts, registry()?, shutdown)
             .await
             .map_err(|e| Failure::Network(anyhow::anyhow!("{e}")))?;
         eprintln!("{stats}");
@@ -151,7 +145,17 @@ mod tests {
 
     #[test]
     fn registry_has_the_crawl_tasks() {
-        let tasks = registry().tasks();
-        assert_eq!(tasks.len(), 3, "{tasks:?}");
+        use sofleet_crawl::{ListingTask, QuestionTask, RobotsTask};
+        use sofleet_executor::Task;
+        let tasks = registry().unwrap().tasks();
+        let expected: Vec<(String, u32)> = [
+            (ListingTask::NAME, ListingTask::VERSION),
+            (QuestionTask::NAME, QuestionTask::VERSION),
+            (RobotsTask::NAME, RobotsTask::VERSION),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect();
+        assert_eq!(tasks, expected);
     }
 }

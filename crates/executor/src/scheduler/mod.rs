@@ -34,7 +34,7 @@ use crate::events::Event;
 use crate::future::{AnyFuture, Cell, Handle, Wakers};
 use crate::id_hash::{KeyMap, NodeMap as IdMap};
 use crate::key::{TaskKey, TaskName};
-use crate::options::SubmitOptions;
+use crate::options::{RetryPolicy, SubmitOptions};
 
 /// Side effects collected under the lock, performed after it ([`Shared::apply`]).
 #[derive(Default)]
@@ -80,6 +80,8 @@ pub(crate) struct Sub {
     pub(crate) version: u32,
     pub(crate) payload: Option<Arc<[u8]>>,
     pub(crate) runner: Option<Runner>,
+    /// The retries it gets (the submission's, else its type's).
+    pub(crate) retry: RetryPolicy,
     pub(crate) error: Option<ExecError>,
 }
 

@@ -32,6 +32,12 @@ impl Runner {
 }
 
 pub(crate) fn typed_runner<T: Task>(task: T) -> LocalRunner {
+    if T::BLOCKING {
+        // A synchronous body behind `run`: one poll finishes it, on a thread that may block.
+        return LocalRunner::Blocking(Box::new(move |ctx| {
+            futures::executor::block_on(task.run(ctx)).map(JobValue::local)
+        }));
+    }
     LocalRunner::Async(Box::new(move |ctx| {
         Box::pin(async move { task.run(ctx).await.map(JobValue::local) })
     }))

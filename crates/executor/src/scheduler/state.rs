@@ -130,7 +130,7 @@ impl State {
                     runner: sub.runner,
                     deps: dep_ids,
                     waiting_on,
-                    retry: opts.retry.clone(),
+                    retry: sub.retry,
                     attempt: 0,
                     dispatches: 0,
                     queued: false,

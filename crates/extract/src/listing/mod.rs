@@ -1,13 +1,21 @@
-//! Listing pages (tagged, newest, home page), both row markups.
+//! Listing pages (tagged, newest, home page, search results), both row markups.
+//!
+//! Rows are read independently of each other's markup: a row whose broken markup left
+//! it open (a misspelled end tag) has the rows after it parsed *inside* it, so every
+//! row is first moved out of any row it was parsed into ([`independent_rows`]), then
+//! read on its own (`row.rs`). A row that cannot be read is a [`RowProblem`] on the
+//! page; a page with rows of which none can be read is an
+//! [`ExtractError::UnreadableListing`].
 
+mod row;
+
+use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html};
 
-use crate::dom::{
-    self, all_digits, attr, elements, find, has_class, id_after, outermost, parse_int,
-};
+use crate::dom::{self, elements, find, has_class};
 use crate::error::ExtractError;
-use crate::model::{ListingEntry, ListingPage, ListingType, Pagination};
+use crate::model::{ListingPage, ListingType, Pagination, RowProblem};
 
 /// A listing row: `.s-post-summary` (2021 on) or `.question-summary`.
 fn row_markup(el: ElementRef<'_>) -> Option<&'static str> {
@@ -18,114 +26,6 @@ fn row_markup(el: ElementRef<'_>) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn row_id(row: ElementRef<'_>, link: Option<&str>) -> Option<u64> {
-    attr(row, "data-post-id")
-        .and_then(|v| v.parse().ok())
-        .or_else(|| {
-            row.value()
-                .id()
-                .and_then(|id| id.rsplit('-').next())
-                .and_then(|n| n.parse().ok())
-        })
-        .or_else(|| link.and_then(|l| id_after(l, "questions")))
-}
-
-fn number_in(el: ElementRef<'_>) -> Option<i64> {
-    parse_int(&dom::text(el))
-}
-
-fn entry(row: ElementRef<'_>) -> Option<ListingEntry> {
-    let link_el = find(row, |e| {
-        e.value().name() == "a" && has_class(e, "question-hyperlink")
-    })
-    .or_else(|| {
-        find(row, |e| has_class(e, "s-post-summary--content-title"))
-            .and_then(|h| find(h, |e| e.value().name() == "a"))
-    })
-    .or_else(|| {
-        find(row, |e| e.value().name() == "h3").and_then(|h| find(h, |e| e.value().name() == "a"))
-    })?;
-    let href = link_el.value().attr("href")?;
-    let link = dom::url_path(href);
-    let id = row_id(row, Some(&link))?;
-    let title = dom::text(link_el);
-
-    // s-post-summary stats items, in their fixed order: votes, answers,
-    // views (a bounty badge, when present, is not one of them).
-    let stats: Vec<_> = elements(row)
-        .filter(|e| has_class(*e, "s-post-summary--stats-item"))
-        .filter(|e| !e.value().classes().any(|c| c.contains("bounty")))
-        .collect();
-    let (score, answer_count, view_count, has_accepted) = if !stats.is_empty() {
-        let number = |item: ElementRef<'_>| {
-            find(item, |e| has_class(e, "s-post-summary--stats-item-number")).and_then(number_in)
-        };
-        let by_prop =
-            |p: &str| find(row, |e| e.value().attr("itemprop") == Some(p)).and_then(number_in);
-        let score = by_prop("upvoteCount").or_else(|| stats.first().and_then(|s| number(*s)));
-        let answers = by_prop("answerCount").or_else(|| stats.get(1).and_then(|s| number(*s)));
-        // The title carries the exact count (`1,234 views`); the number
-        // may be abbreviated (`1k`).
-        let views = stats.get(2).and_then(|s| {
-            attr(*s, "title")
-                .and_then(all_digits)
-                .or_else(|| number(*s).and_then(|n| u64::try_from(n).ok()))
-        });
-        let accepted = stats.iter().any(|s| has_class(*s, "has-accepted-answer"));
-        (score, answers, views, Some(accepted))
-    } else {
-        let score = find(row, |e| has_class(e, "vote-count-post"))
-            .and_then(number_in)
-            .or_else(|| {
-                find(row, |e| has_class(e, "votes"))
-                    .and_then(|v| find(v, |e| has_class(e, "mini-counts")).or(Some(v)))
-                    .and_then(number_in)
-            });
-        let status = find(row, |e| has_class(e, "status"));
-        let answers = status.and_then(|s| {
-            find(s, |e| {
-                e.value().name() == "strong" || has_class(e, "mini-counts")
-            })
-            .and_then(number_in)
-            .or_else(|| number_in(s))
-        });
-        let views = find(row, |e| has_class(e, "views")).and_then(|v| {
-            attr(v, "title")
-                .and_then(all_digits)
-                .or_else(|| {
-                    find(v, |e| e.value().attr("title").is_some())
-                        .and_then(|t| attr(t, "title"))
-                        .and_then(all_digits)
-                })
-                .or_else(|| number_in(v).and_then(|n| u64::try_from(n).ok()))
-        });
-        let accepted = status.map(|s| has_class(s, "answered-accepted"));
-        (score, answers, views, accepted)
-    };
-    let mut tags = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for e in elements(row) {
-        if e.value().name() == "a" && has_class(e, "post-tag") {
-            let t = dom::text(e);
-            if !t.is_empty() && seen.insert(t.clone()) {
-                tags.push(t);
-            }
-        }
-    }
-    Some(ListingEntry {
-        id,
-        title,
-        link,
-        score: score.unwrap_or(0),
-        answer_count: answer_count
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0),
-        view_count,
-        tags,
-        has_accepted_answer: has_accepted,
-    })
 }
 
 /// The first element (in document order) matching `container` that has a
@@ -241,17 +141,84 @@ fn listing_type(html: &Html) -> ListingType {
     ListingType::Other
 }
 
-/// Extracts a listing page from a parsed document.
-pub(crate) fn extract(html: &Html) -> Result<ListingPage, ExtractError> {
-    let root = html.root_element();
-    let rows = outermost(root, |e| row_markup(e).is_some());
+/// Every row element of the document, in document order, each moved out of any row it
+/// was parsed into: after this no row's subtree holds another row. One walk of the tree
+/// plus one O(1) move per nested row.
+///
+/// A row left open by broken markup swallows the rows after it (row *k* + 1 becomes a
+/// child of row *k*, row *k* + 2 of row *k* + 1, …). Each nested row is re-inserted
+/// right after the row before it in document order (its container or a row already
+/// moved out of it), which keeps the rows in page order.
+fn independent_rows(html: &mut Html) -> Vec<NodeId> {
+    let mut rows: Vec<(NodeId, bool)> = Vec::new();
+    let mut open: Vec<NodeId> = Vec::new();
+    for edge in html.root_element().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if let Some(el) = ElementRef::wrap(node)
+                    && row_markup(el).is_some()
+                {
+                    rows.push((node.id(), !open.is_empty()));
+                    open.push(node.id());
+                }
+            }
+            Edge::Close(node) => {
+                if open.last() == Some(&node.id()) {
+                    open.pop();
+                }
+            }
+        }
+    }
+    for pair in rows.windows(2) {
+        let [(prev, _), (nested, true)] = pair else {
+            continue;
+        };
+        if let Some(mut prev) = html.tree.get_mut(*prev) {
+            prev.insert_id_after(*nested);
+        }
+    }
+    rows.into_iter().map(|(id, _)| id).collect()
+}
+
+/// Extracts a listing page from a parsed document (moving rows that broken markup
+/// nested in other rows out of them first).
+pub(crate) fn extract(html: &mut Html) -> Result<ListingPage, ExtractError> {
+    let ids = independent_rows(html);
+    let html = &*html;
+    let rows: Vec<ElementRef<'_>> = ids
+        .iter()
+        .filter_map(|id| html.tree.get(*id))
+        .filter_map(ElementRef::wrap)
+        .collect();
     let markup =
         rows.first()
             .and_then(|r| row_markup(*r))
             .ok_or_else(|| ExtractError::NotAPage {
                 reason: "no listing rows (.question-summary / .s-post-summary)".to_string(),
             })?;
-    let questions = rows.iter().filter_map(|r| entry(*r)).collect();
+    let mut questions = Vec::with_capacity(rows.len());
+    let mut row_problems = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        match row::entry(*row) {
+            Ok(entry) => questions.push(entry),
+            Err(missing) => row_problems.push(RowProblem {
+                position: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                row_id: row.value().id().map(str::to_string),
+                missing: missing.to_string(),
+            }),
+        }
+    }
+    if questions.is_empty() {
+        return Err(ExtractError::UnreadableListing {
+            row_markup: markup,
+            rows: rows.len(),
+            missing: row_problems
+                .first()
+                .map_or(row::NO_TITLE_LINK, |p| p.missing.as_str())
+                .to_string(),
+        });
+    }
+    let root = html.root_element();
     Ok(ListingPage {
         page_title: dom::page_title(html),
         site_host: dom::site_host(html),
@@ -259,5 +226,6 @@ pub(crate) fn extract(html: &Html) -> Result<ListingPage, ExtractError> {
         row_markup: markup.to_string(),
         questions,
         pagination: pagination(root),
+        row_problems,
     })
 }
