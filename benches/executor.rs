@@ -2,12 +2,16 @@
 //! primitive each backend wraps.
 //!
 //! * `submit_gather_100k`: submit 100,000 no-op tasks and gather them — tokio backend vs a raw
-//!   tokio `JoinSet`, threads backend vs a plain channel-fed thread pool.
+//!   tokio `JoinSet`, threads backend vs a plain channel-fed thread pool; `executor_macro/*` is
+//!   the same no-op made by `#[sofleet::task]` (its argument an `Input<u64>`) beside the
+//!   hand-written `impl Task`.
 //! * `submit_one_by_one_100k`: the same 100,000 no-ops, submitted one `submit` call at a time
 //!   (compare with `submit_gather_100k`, which uses `map`).
 //! * `submit_lone`: the latency of one submit awaited before the next.
 //! * `dependency_chain_1000`: a chain of 1,000 tasks, each taking the previous output — vs a
-//!   chain of awaited `tokio::spawn`s.
+//!   chain of awaited `tokio::spawn`s; `executor_macro/*` passes the previous future as the
+//!   argument of a `#[sofleet::task]` (`client.submit(inc(&previous))`) instead of
+//!   `submit_after` + `ctx.input(0)`.
 //! * `as_completed_100k`: consume 100,000 futures in completion order — vs `JoinSet::join_next`.
 //! * `map_bounded_100k`: the backpressured map with 256 in flight.
 //!
@@ -73,6 +77,18 @@ impl Task for Inc {
     async fn run(self, ctx: TaskContext) -> Result<u64, TaskError> {
         Ok(ctx.input::<u64>(0)? + 1)
     }
+}
+
+/// The no-op made from a function (impure, like [`Noop`]).
+#[sofleet::task(pure = false)]
+async fn noop(i: u64) -> Result<u64, TaskError> {
+    Ok(i)
+}
+
+/// [`Inc`] made from a function: the previous output arrives as the argument.
+#[sofleet::task]
+async fn inc(x: u64) -> Result<u64, TaskError> {
+    Ok(x + 1)
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -174,6 +190,14 @@ fn submit_gather(c: &mut Criterion) {
             })
         })
     });
+    g.bench_function(BenchmarkId::new("executor_macro", "tokio"), |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let fs = tokio_client.map((0..N).map(noop));
+                gather(fs, Errors::Raise).await.unwrap().len()
+            })
+        })
+    });
     g.bench_function(BenchmarkId::new("executor", "tokio_pure_keys"), |b| {
         b.iter(|| {
             rt.block_on(async {
@@ -193,6 +217,14 @@ fn submit_gather(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("executor", "threads"), |b| {
         b.iter(|| {
             let fs = threads_client.map((0..N).map(|i| Noop { i }));
+            futures::executor::block_on(gather(fs, Errors::Raise))
+                .unwrap()
+                .len()
+        })
+    });
+    g.bench_function(BenchmarkId::new("executor_macro", "threads"), |b| {
+        b.iter(|| {
+            let fs = threads_client.map((0..N).map(noop));
             futures::executor::block_on(gather(fs, Errors::Raise))
                 .unwrap()
                 .len()
@@ -265,6 +297,17 @@ fn dependency_chain(c: &mut Criterion) {
                     let mut prev = client.submit_with(Noop { i: 0 }, SubmitOptions::new());
                     for _ in 1..CHAIN {
                         prev = client.submit_after(&[prev.erase()], Inc {}, SubmitOptions::new());
+                    }
+                    prev.await.unwrap()
+                })
+            })
+        });
+        g.bench_function(BenchmarkId::new("executor_macro", name), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let mut prev = client.submit(noop(0));
+                    for _ in 1..CHAIN {
+                        prev = client.submit(inc(&prev));
                     }
                     prev.await.unwrap()
                 })
