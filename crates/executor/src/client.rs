@@ -113,7 +113,7 @@ impl Client {
     pub fn submit_after<T: Task>(
         &self,
         deps: &[AnyFuture],
-        task: T,
+        mut task: T,
         opts: SubmitOptions,
     ) -> TaskFuture<T::Output> {
         let own = task.dependencies();
@@ -131,6 +131,8 @@ impl Client {
         let all;
         let deps = if own.is_empty() {
             deps
+        } else if deps.is_empty() {
+            &own[..]
         } else {
             // The task's own dependencies come after the explicit ones (see `input_base`).
             all = [deps, &own[..]].concat();
@@ -250,7 +252,7 @@ impl Client {
         let iter = tasks.into_iter();
         let mut out = Vec::with_capacity(iter.size_hint().0);
         let mut batch = Vec::with_capacity(BATCH);
-        for t in iter {
+        for mut t in iter {
             let own = t.dependencies();
             if !own.is_empty() {
                 // Futures as arguments: submitted after them, in input order.

@@ -64,6 +64,21 @@ impl<T> Input<T> {
         }
     }
 
+    /// Moves the future this input waits for out of it, leaving only its position (what the
+    /// client does when it submits the task, so the task does not keep its dependency alive).
+    pub fn take_dependency(&mut self) -> Option<AnyFuture> {
+        match std::mem::replace(&mut self.0, Repr::Dependency { index: 0 }) {
+            Repr::Future { index, future } => {
+                self.0 = Repr::Dependency { index };
+                Some(future.into())
+            }
+            other => {
+                self.0 = other;
+                None
+            }
+        }
+    }
+
     /// The argument's value: the value itself, or the output of the dependency, which is input
     /// `base + index` of `ctx` (`base` is where the task's own dependencies start, see
     /// [`input_base`]).
@@ -180,6 +195,9 @@ mod tests {
         let dep: Input<String> = serde_json::from_str(r#"{"input":1}"#).unwrap();
         assert!(dep.is_dependency());
         assert!(dep.dependency().is_none());
+        let mut dep = dep;
+        assert!(dep.take_dependency().is_none());
+        assert!(dep.is_dependency());
         assert_eq!(serde_json::to_string(&dep).unwrap(), r#"{"input":1}"#);
         assert!(serde_json::from_str::<Input<String>>(r#"{"other":1}"#).is_err());
     }

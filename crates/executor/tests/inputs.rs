@@ -31,11 +31,11 @@ fn sub(a: impl IntoInput<u64>, b: impl IntoInput<u64>) -> Sub {
 impl Task for Sub {
     type Output = u64;
     const NAME: &'static str = "inputs::sub";
-    fn dependencies(&self) -> Vec<AnyFuture> {
+    fn dependencies(&mut self) -> Vec<AnyFuture> {
         self.a
-            .dependency()
+            .take_dependency()
             .into_iter()
-            .chain(self.b.dependency())
+            .chain(self.b.take_dependency())
             .collect()
     }
     async fn run(self, ctx: TaskContext) -> Result<u64, TaskError> {

@@ -295,7 +295,7 @@ impl Expansion<'_> {
             let list = Ident::new("deps", hidden());
             quote! {
                 let mut #list = ::std::vec::Vec::new();
-                #( #list.extend(self.#idents.dependency()); )*
+                #( #list.extend(self.#idents.take_dependency()); )*
                 #list
             }
         };
@@ -324,7 +324,7 @@ impl Expansion<'_> {
                 const PURE: bool = #pure;
                 const BLOCKING: bool = #blocking;
                 #retry_policy
-                fn dependencies(&self) -> ::std::vec::Vec<#krate::AnyFuture> {
+                fn dependencies(&mut self) -> ::std::vec::Vec<#krate::AnyFuture> {
                     #dependencies
                 }
                 async fn run(

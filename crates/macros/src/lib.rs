@@ -66,10 +66,10 @@
 //!     const PURE: bool = true;
 //!     const BLOCKING: bool = false; // `true` for a sync fn
 //!     // `fn retry_policy()` only with `retries = N`.
-//!     fn dependencies(&self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
+//!     fn dependencies(&mut self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
 //!         let mut deps = ::std::vec::Vec::new();
-//!         deps.extend(self.question.dependency());
-//!         deps.extend(self.weight.dependency());
+//!         deps.extend(self.question.take_dependency());
+//!         deps.extend(self.weight.take_dependency());
 //!         deps
 //!     }
 //!     async fn run(

@@ -72,11 +72,13 @@ pub trait Task: Serialize + DeserializeOwned + Send + 'static {
     fn retry_policy() -> RetryPolicy {
         RetryPolicy::none()
     }
-    /// Futures this task takes as arguments: the client submits it after them, as with
-    /// [`Client::submit_after`](crate::Client::submit_after), and their outputs come after the
-    /// explicit dependencies among the context's inputs. None by default; `#[sofleet::task]`
-    /// lists its [`Input`](crate::Input) arguments that are futures.
-    fn dependencies(&self) -> Vec<AnyFuture> {
+    /// Moves out the futures this task takes as arguments: the client submits it after them,
+    /// as with [`Client::submit_after`](crate::Client::submit_after), and their outputs come
+    /// after the explicit dependencies among the context's inputs. None by default;
+    /// `#[sofleet::task]` takes them out of its [`Input`](crate::Input) arguments
+    /// ([`Input::take_dependency`](crate::Input::take_dependency)), so a submitted task does
+    /// not keep its dependencies' handles alive.
+    fn dependencies(&mut self) -> Vec<AnyFuture> {
         Vec::new()
     }
     /// Runs the task. Return [`TaskError::retryable`] for transient failures that a

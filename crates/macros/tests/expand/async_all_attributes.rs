@@ -45,10 +45,10 @@ impl ::sofleet::Task for Scorer {
     fn retry_policy() -> ::sofleet::RetryPolicy {
         ::sofleet::RetryPolicy::retries(3)
     }
-    fn dependencies(&self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
+    fn dependencies(&mut self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
         let mut deps = ::std::vec::Vec::new();
-        deps.extend(self.question.dependency());
-        deps.extend(self.weight.dependency());
+        deps.extend(self.question.take_dependency());
+        deps.extend(self.weight.take_dependency());
         deps
     }
     async fn run(

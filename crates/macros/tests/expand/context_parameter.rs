@@ -49,10 +49,10 @@ impl ::sofleet::Task for VisitTask {
     const VERSION: u32 = 1;
     const PURE: bool = true;
     const BLOCKING: bool = false;
-    fn dependencies(&self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
+    fn dependencies(&mut self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
         let mut deps = ::std::vec::Vec::new();
-        deps.extend(self.url.dependency());
-        deps.extend(self.depth.dependency());
+        deps.extend(self.url.take_dependency());
+        deps.extend(self.depth.take_dependency());
         deps
     }
     async fn run(

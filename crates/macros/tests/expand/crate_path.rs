@@ -18,7 +18,7 @@ impl sofleet_executor::Task for NowTask {
     const VERSION: u32 = 1;
     const PURE: bool = true;
     const BLOCKING: bool = true;
-    fn dependencies(&self) -> ::std::vec::Vec<sofleet_executor::AnyFuture> {
+    fn dependencies(&mut self) -> ::std::vec::Vec<sofleet_executor::AnyFuture> {
         ::std::vec::Vec::new()
     }
     async fn run(

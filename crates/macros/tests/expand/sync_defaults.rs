@@ -41,10 +41,10 @@ impl ::sofleet::Task for FetchListingTask {
     const VERSION: u32 = 1;
     const PURE: bool = true;
     const BLOCKING: bool = true;
-    fn dependencies(&self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
+    fn dependencies(&mut self) -> ::std::vec::Vec<::sofleet::AnyFuture> {
         let mut deps = ::std::vec::Vec::new();
-        deps.extend(self.page.dependency());
-        deps.extend(self.tags.dependency());
+        deps.extend(self.page.take_dependency());
+        deps.extend(self.tags.take_dependency());
         deps
     }
     async fn run(
