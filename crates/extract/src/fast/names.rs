@@ -1,0 +1,185 @@
+//! The element-name tables of the fast path's tree construction: which
+//! start tags the in-body rules only insert, which they decline, and the
+//! categories the HTML tree builder's rules name.
+
+/// Start tags whose in-body rules do more than insert an element: declined.
+pub(super) const DECLINED: &[&str] = &[
+    "html",
+    "head",
+    "body",
+    "frameset",
+    "frame",
+    "base",
+    "basefont",
+    "bgsound",
+    "noframes",
+    "script",
+    "style",
+    "template",
+    "title",
+    "noscript",
+    "plaintext",
+    "xmp",
+    "iframe",
+    "noembed",
+    "textarea",
+    "select",
+    "option",
+    "optgroup",
+    "rb",
+    "rp",
+    "rt",
+    "rtc",
+    "math",
+    "svg",
+    "image",
+    "isindex",
+    "table",
+    "caption",
+    "colgroup",
+    "col",
+    "tbody",
+    "thead",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "form",
+    "button",
+    "nobr",
+    "applet",
+    "marquee",
+    "object",
+    "keygen",
+    "listing",
+    "menuitem",
+    "search",
+    "a",
+];
+
+/// Elements of tables, handled by the table modes (`table.rs`).
+pub(super) const TABLE_PARTS: &[&str] = &[
+    "table", "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "select",
+    "option", "optgroup",
+];
+
+/// Elements inserted and popped at once.
+pub(super) const VOID: &[&str] = &[
+    "area", "br", "embed", "img", "wbr", "input", "param", "source", "track", "hr", "meta", "link",
+];
+
+/// Start tags that close an open `<p>` first.
+pub(super) const CLOSES_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "header",
+    "hgroup",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "section",
+    "summary",
+    "ul",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "hr",
+    "li",
+    "dd",
+    "dt",
+];
+
+/// The tree builder's "special" elements (those that stop the `li` / `dd`
+/// search for an element to close), as far as the fast path lets them in.
+pub(super) const SPECIAL: &[&str] = &[
+    "address",
+    "area",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "dd",
+    "details",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "embed",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "img",
+    "input",
+    "li",
+    "link",
+    "main",
+    "menu",
+    "meta",
+    "nav",
+    "ol",
+    "p",
+    "param",
+    "pre",
+    "section",
+    "select",
+    "source",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "caption",
+    "colgroup",
+    "col",
+    "summary",
+    "track",
+    "ul",
+    "wbr",
+];
+
+/// Elements whose start tag is allowed in the head.
+pub(super) const HEAD_VOID: &[&str] = &["meta", "link"];
+
+/// Formatting elements (kept in the tree builder's list of active
+/// formatting elements; counted against the open-elements limit).
+pub(super) const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+pub(super) fn is_heading(name: &str) -> bool {
+    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
