@@ -4,6 +4,8 @@
 //! the tokenizer's error recovery) is a [`Decline`].
 
 use html5ever::data::NAMED_ENTITIES;
+use html5ever::tendril::StrTendril;
+use html5ever::{Attribute, LocalName, QualName, ns};
 
 /// Why the fast path left a page to the reference parser.
 pub(crate) type Decline = &'static str;
@@ -13,20 +15,14 @@ pub(crate) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0C')
 }
 
-/// One attribute: its lowercased name and its decoded value.
-pub(crate) struct Attr {
-    pub(crate) name: String,
-    pub(crate) value: String,
-}
-
 /// A start or end tag.
 pub(crate) struct Tag {
     /// Lowercased name.
-    pub(crate) name: String,
+    pub(crate) name: LocalName,
     pub(crate) self_closing: bool,
     /// Attributes in source order, later duplicates dropped (as the
     /// tokenizer does). Empty for end tags.
-    pub(crate) attrs: Vec<Attr>,
+    pub(crate) attrs: Vec<Attribute>,
     /// Byte just past the closing `>`.
     pub(crate) next: usize,
 }
@@ -41,7 +37,8 @@ fn name_byte(b: u8) -> bool {
 /// byte), lowercased, and the position after it. Declines when the name
 /// runs into a byte the tokenizer would keep in it but the fast path does
 /// not accept.
-fn read_name(b: &[u8], at: usize) -> Result<(String, usize), Decline> {
+fn read_name(src: &str, at: usize) -> Result<(LocalName, usize), Decline> {
+    let b = src.as_bytes();
     let mut end = at;
     while end < b.len() && name_byte(b[end]) {
         end += 1;
@@ -50,7 +47,12 @@ fn read_name(b: &[u8], at: usize) -> Result<(String, usize), Decline> {
         Some(&c) if is_space(c) || c == b'/' || c == b'>' || c == b'=' => {}
         _ => return Err("unusual tag or attribute name"),
     }
-    let name = String::from_utf8_lossy(&b[at..end]).to_ascii_lowercase();
+    let raw = &src[at..end];
+    let name = if raw.bytes().any(|c| c.is_ascii_uppercase()) {
+        LocalName::from(raw.to_ascii_lowercase())
+    } else {
+        LocalName::from(raw)
+    };
     Ok((name, end))
 }
 
@@ -66,11 +68,11 @@ fn skip_space(b: &[u8], mut at: usize) -> usize {
 pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
     let b = src.as_bytes();
     let end = b.get(lt + 1) == Some(&b'/');
-    let (name, mut at) = read_name(b, lt + 1 + usize::from(end))?;
+    let (name, mut at) = read_name(src, lt + 1 + usize::from(end))?;
     if b.get(at) == Some(&b'=') {
         return Err("unusual tag name");
     }
-    let mut attrs: Vec<Attr> = Vec::new();
+    let mut attrs: Vec<Attribute> = Vec::new();
     loop {
         at = skip_space(b, at);
         match b.get(at) {
@@ -97,9 +99,9 @@ pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
             Some(&c) if name_byte(c) && !end => {}
             Some(_) => return Err("unusual attribute"),
         }
-        let (attr_name, after) = read_name(b, at)?;
+        let (attr_name, after) = read_name(src, at)?;
         at = skip_space(b, after);
-        let mut value = String::new();
+        let mut value = StrTendril::new();
         if b.get(at) == Some(&b'=') {
             at = skip_space(b, at + 1);
             match b.get(at) {
@@ -108,7 +110,7 @@ pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
                         .find(q as char)
                         .map(|i| at + 1 + i)
                         .ok_or("unterminated attribute value")?;
-                    decode_into(&mut value, &src[at + 1..close])?;
+                    value = decode_tendril(&src[at + 1..close])?;
                     at = close + 1;
                     match b.get(at) {
                         Some(&c) if is_space(c) || c == b'>' || c == b'/' => {}
@@ -123,15 +125,15 @@ pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
                         }
                         stop += 1;
                     }
-                    decode_into(&mut value, &src[at..stop])?;
+                    value = decode_tendril(&src[at..stop])?;
                     at = stop;
                 }
                 _ => return Err("attribute without a value after ="),
             }
         }
-        if !attrs.iter().any(|a| a.name == attr_name) {
-            attrs.push(Attr {
-                name: attr_name,
+        if !attrs.iter().any(|a| a.name.local == attr_name) {
+            attrs.push(Attribute {
+                name: QualName::new(None, ns!(), attr_name),
                 value,
             });
         }
@@ -247,6 +249,17 @@ pub(crate) fn decode_into(out: &mut String, text: &str) -> Result<(), Decline> {
     Ok(())
 }
 
+/// `text` with its character references decoded (see [`decode_into`]), as
+/// a tendril.
+pub(crate) fn decode_tendril(text: &str) -> Result<StrTendril, Decline> {
+    if memchr::memchr(b'&', text.as_bytes()).is_none() {
+        return Ok(StrTendril::from_slice(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    decode_into(&mut out, text)?;
+    Ok(StrTendril::from_slice(&out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,11 +287,11 @@ mod tests {
     fn tags() {
         let src = "<DIV class=\"a b\" id='x' data-n=3 hidden ID=\"y\">";
         let t = read_tag(src, 0).unwrap();
-        assert_eq!(t.name, "div");
+        assert_eq!(&*t.name, "div");
         let attrs: Vec<_> = t
             .attrs
             .iter()
-            .map(|a| (a.name.as_str(), a.value.as_str()))
+            .map(|a| (&*a.name.local, &*a.value))
             .collect();
         assert_eq!(
             attrs,

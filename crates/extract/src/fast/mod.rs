@@ -28,14 +28,14 @@ use std::borrow::Cow;
 use ego_tree::NodeId;
 use html5ever::interface::{ElementFlags, NodeOrText, TreeSink};
 use html5ever::tendril::StrTendril;
-use html5ever::{Attribute, LocalName, QualName, ns};
+use html5ever::{LocalName, QualName, ns};
 use scraper::{Html, HtmlTreeSink};
 
 use crate::driver::{CHUNK, Clock};
 use crate::{ExtractError, ExtractLimits};
 pub(crate) use lex::Decline;
-use lex::{Tag, decode_into, is_space, read_comment, read_tag};
-use names::{CLOSES_P, DECLINED, FORMATTING, HEAD_VOID, SPECIAL, TABLE_PARTS, VOID, is_heading};
+use lex::{Tag, decode_tendril, is_space, read_comment, read_tag};
+use names::{CLOSES_P, DECLINED, FORMATTING, HEAD_VOID, HEADING, SPECIAL, TABLE_PART, VOID, class};
 
 /// Where the tree builder is in the document (its insertion modes, reduced
 /// to the ones the fast path follows).
@@ -59,8 +59,8 @@ enum Mode {
 struct Builder<'a> {
     src: &'a str,
     sink: HtmlTreeSink,
-    /// Open elements: node and name.
-    stack: Vec<(NodeId, String)>,
+    /// Open elements: node, name and [`class`].
+    stack: Vec<(NodeId, LocalName, u16)>,
     /// Open formatting elements.
     formatting: usize,
     /// Open `<p>` elements.
@@ -77,40 +77,34 @@ impl Builder<'_> {
     fn current(&self) -> NodeId {
         self.stack
             .last()
-            .map_or_else(|| self.sink.get_document(), |(id, _)| *id)
+            .map_or_else(|| self.sink.get_document(), |(id, _, _)| *id)
     }
 
-    fn append_text(&self, parent: NodeId, text: String) {
-        self.sink
-            .append(&parent, NodeOrText::AppendText(StrTendril::from(text)));
+    fn append_text(&self, parent: NodeId, text: StrTendril) {
+        self.sink.append(&parent, NodeOrText::AppendText(text));
     }
 
-    fn element(&self, tag: &Tag) -> NodeId {
-        let attrs = tag
-            .attrs
-            .iter()
-            .map(|a| Attribute {
-                name: QualName::new(None, ns!(), LocalName::from(a.name.as_str())),
-                value: StrTendril::from_slice(&a.value),
-            })
-            .collect();
-        let name = QualName::new(None, ns!(html), LocalName::from(tag.name.as_str()));
+    /// Creates the element of `tag`, moving its attributes out.
+    fn element(&self, tag: &mut Tag) -> NodeId {
+        let name = QualName::new(None, ns!(html), tag.name.clone());
+        let attrs = std::mem::take(&mut tag.attrs);
         self.sink
             .create_element(name, attrs, ElementFlags::default())
     }
 
     /// Inserts an element for `tag` at the current node; pushes it unless
     /// it is void.
-    fn insert(&mut self, tag: &Tag, void: bool) -> Result<NodeId, Decline> {
+    fn insert(&mut self, tag: &mut Tag, void: bool) -> Result<NodeId, Decline> {
         let id = self.element(tag);
         self.sink
             .append(&self.current(), NodeOrText::AppendNode(id));
         if !void {
-            self.stack.push((id, tag.name.clone()));
-            if FORMATTING.contains(&tag.name.as_str()) {
+            let class = class(&tag.name);
+            self.stack.push((id, tag.name.clone(), class));
+            if class & FORMATTING != 0 {
                 self.formatting += 1;
             }
-            match tag.name.as_str() {
+            match &*tag.name {
                 "p" => self.open_p += 1,
                 "a" => self.open_a += 1,
                 _ => {}
@@ -123,11 +117,11 @@ impl Builder<'_> {
     }
 
     fn pop(&mut self) {
-        if let Some((_, name)) = self.stack.pop() {
-            if FORMATTING.contains(&name.as_str()) {
+        if let Some((_, name, class)) = self.stack.pop() {
+            if class & FORMATTING != 0 {
                 self.formatting -= 1;
             }
-            match name.as_str() {
+            match &*name {
                 "p" => self.open_p -= 1,
                 "a" => self.open_a -= 1,
                 _ => {}
@@ -136,13 +130,13 @@ impl Builder<'_> {
     }
 
     fn implicit(&mut self, name: &str) -> Result<(), Decline> {
-        let tag = Tag {
-            name: name.to_string(),
+        let mut tag = Tag {
+            name: LocalName::from(name),
             self_closing: false,
             attrs: Vec::new(),
             next: 0,
         };
-        self.insert(&tag, false).map(|_| ())
+        self.insert(&mut tag, false).map(|_| ())
     }
 
     /// Moves on to the body when `tag` (a start tag) or text cannot be in
@@ -201,8 +195,7 @@ impl Builder<'_> {
             Mode::InBody | Mode::InCell | Mode::InSelect => {}
             _ => return Err("text outside the body"),
         }
-        let mut decoded = String::with_capacity(raw.len());
-        decode_into(&mut decoded, raw)?;
+        let decoded = decode_tendril(raw)?;
         self.append_text(self.current(), decoded);
         Ok(())
     }
@@ -223,7 +216,7 @@ impl Builder<'_> {
     /// An element whose content is text up to its end tag: `<title>`
     /// (RCDATA: references decoded) or `<noscript>` / `<style>` (RAWTEXT,
     /// with scripting on as scraper parses).
-    fn text_element(&mut self, tag: &Tag) -> Result<usize, Decline> {
+    fn text_element(&mut self, tag: &mut Tag) -> Result<usize, Decline> {
         let id = self.insert(tag, true)?;
         let b = self.src.as_bytes();
         let n = tag.name.len();
@@ -242,12 +235,11 @@ impl Builder<'_> {
         };
         let raw = &self.src[tag.next..close];
         if !raw.is_empty() {
-            let mut text = String::with_capacity(raw.len());
-            if tag.name == "title" {
-                decode_into(&mut text, raw)?;
+            let text = if &*tag.name == "title" {
+                decode_tendril(raw)?
             } else {
-                text.push_str(raw);
-            }
+                StrTendril::from_slice(raw)
+            };
             self.append_text(id, text);
         }
         let end = read_tag(self.src, close)?;
@@ -257,8 +249,10 @@ impl Builder<'_> {
         Ok(end.next)
     }
 
-    fn start_tag(&mut self, tag: &Tag) -> Result<usize, Decline> {
-        let name = tag.name.as_str();
+    fn start_tag(&mut self, tag: &mut Tag) -> Result<usize, Decline> {
+        let name = tag.name.clone();
+        let name = &*name;
+        let class = class(name);
         match self.mode {
             Mode::InTable | Mode::InTableBody | Mode::InRow | Mode::InSelect => {
                 return self.table_start(tag);
@@ -268,7 +262,7 @@ impl Builder<'_> {
                 let id = self.element(tag);
                 self.sink
                     .append(&self.sink.get_document(), NodeOrText::AppendNode(id));
-                self.stack.push((id, tag.name.clone()));
+                self.stack.push((id, tag.name.clone(), class));
                 self.mode = Mode::BeforeHead;
                 return Ok(tag.next);
             }
@@ -280,15 +274,15 @@ impl Builder<'_> {
                 self.mode = Mode::InHead;
                 return Ok(tag.next);
             }
-            Mode::Initial | Mode::BeforeHtml | Mode::BeforeHead if HEAD_VOID.contains(&name) => {
+            Mode::Initial | Mode::BeforeHtml | Mode::BeforeHead if class & HEAD_VOID != 0 => {
                 self.reach_html()?;
                 if self.mode == Mode::BeforeHead {
                     self.implicit("head")?;
                     self.mode = Mode::InHead;
                 }
             }
-            Mode::InHead if HEAD_VOID.contains(&name) => {}
-            Mode::AfterHead if HEAD_VOID.contains(&name) => {
+            Mode::InHead if class & HEAD_VOID != 0 => {}
+            Mode::AfterHead if class & HEAD_VOID != 0 => {
                 return Err("head markup after </head>");
             }
             Mode::InHead if matches!(name, "title" | "noscript" | "style") => {
@@ -330,26 +324,26 @@ impl Builder<'_> {
             self.insert(tag, true)?;
             return Ok(tag.next);
         }
-        if TABLE_PARTS.contains(&name) {
+        if class & TABLE_PART != 0 {
             return self.table_start(tag);
         }
         if matches!(name, "noscript" | "style") {
             return self.text_element(tag);
         }
         let nested_a = name == "a" && self.open_a > 0;
-        if nested_a || (name != "a" && DECLINED.contains(&name)) {
+        if nested_a || (name != "a" && class & DECLINED != 0) {
             return Err("a start tag the tree builder treats specially");
         }
-        if CLOSES_P.contains(&name) && self.open_p > 0 {
+        if class & CLOSES_P != 0 && self.open_p > 0 {
             return Err("a block start tag inside an open <p>");
         }
-        if is_heading(name) && self.stack.last().is_some_and(|(_, n)| is_heading(n)) {
+        if class & HEADING != 0 && self.stack.last().is_some_and(|e| e.2 & HEADING != 0) {
             return Err("a heading inside a heading");
         }
         if matches!(name, "li" | "dd" | "dt") && self.closes_list_item(name) {
             return Err("an implied list item end");
         }
-        let void = VOID.contains(&name);
+        let void = class & VOID != 0;
         self.insert(tag, void)?;
         if name == "pre" {
             self.after_pre = true;
@@ -369,7 +363,8 @@ impl Builder<'_> {
     /// item (the tree builder's search, from the current node down to the
     /// first special element other than `address`, `div` and `p`).
     fn closes_list_item(&self, name: &str) -> bool {
-        for (_, open) in self.stack.iter().rev() {
+        for (_, open, open_class) in self.stack.iter().rev() {
+            let open = &**open;
             let item = if name == "li" {
                 open == "li"
             } else {
@@ -378,8 +373,7 @@ impl Builder<'_> {
             if item {
                 return true;
             }
-            if SPECIAL.contains(&open.as_str()) && !matches!(open.as_str(), "address" | "div" | "p")
-            {
+            if open_class & SPECIAL != 0 && !matches!(open, "address" | "div" | "p") {
                 return false;
             }
         }
@@ -387,7 +381,7 @@ impl Builder<'_> {
     }
 
     fn end_tag(&mut self, tag: &Tag) -> Result<usize, Decline> {
-        let name = tag.name.as_str();
+        let name = &*tag.name;
         match (self.mode, name) {
             (Mode::InHead, "head") => {
                 self.pop();
@@ -398,8 +392,8 @@ impl Builder<'_> {
             (Mode::InTable | Mode::InTableBody | Mode::InRow | Mode::InSelect, _) => {
                 return self.table_end(tag);
             }
-            (Mode::InCell, _) if TABLE_PARTS.contains(&name) => return self.table_end(tag),
-            (Mode::InBody, _) if TABLE_PARTS.contains(&name) => {
+            (Mode::InCell, _) if class(name) & TABLE_PART != 0 => return self.table_end(tag),
+            (Mode::InBody, _) if class(name) & TABLE_PART != 0 => {
                 return Err("a table end tag outside a table");
             }
             (Mode::InBody | Mode::InCell, _) => {
@@ -407,7 +401,7 @@ impl Builder<'_> {
                     return Err("a special end tag");
                 }
                 match self.stack.last() {
-                    Some((_, open)) if open == name && self.stack.len() > 2 => self.pop(),
+                    Some((_, open, _)) if &**open == name && self.stack.len() > 2 => self.pop(),
                     _ => return Err("an end tag that is not the current element's"),
                 }
             }
@@ -454,9 +448,9 @@ impl Builder<'_> {
                 break;
             }
             let step = match b.get(lt + 1) {
-                Some(c) if c.is_ascii_alphabetic() => read_tag(self.src, lt).and_then(|t| {
+                Some(c) if c.is_ascii_alphabetic() => read_tag(self.src, lt).and_then(|mut t| {
                     self.after_pre = false;
-                    self.start_tag(&t)
+                    self.start_tag(&mut t)
                 }),
                 Some(b'/') if b.get(lt + 2).is_some_and(u8::is_ascii_alphabetic) => {
                     read_tag(self.src, lt).and_then(|t| {

@@ -11,13 +11,14 @@ impl Builder<'_> {
     fn current_is(&self, names: &[&str]) -> bool {
         self.stack
             .last()
-            .is_some_and(|(_, n)| names.contains(&n.as_str()))
+            .is_some_and(|(_, n, _)| names.contains(&&**n))
     }
 
-    /// A start tag of [`TABLE_PARTS`](super::names::TABLE_PARTS) in any mode
+    /// A start tag of a [`TABLE_PART`](super::names::TABLE_PART) in any mode
     /// from the body on, or any start tag in a table mode or a select.
-    pub(super) fn table_start(&mut self, tag: &Tag) -> Result<usize, Decline> {
-        let name = tag.name.as_str();
+    pub(super) fn table_start(&mut self, tag: &mut Tag) -> Result<usize, Decline> {
+        let name = tag.name.clone();
+        let name = &*name;
         match (self.mode, name) {
             (Mode::InBody | Mode::InCell, "table") => {
                 if self.open_p > 0 {
@@ -60,7 +61,7 @@ impl Builder<'_> {
 
     /// An end tag in a table mode or a select, or an end tag of a table part.
     pub(super) fn table_end(&mut self, tag: &Tag) -> Result<usize, Decline> {
-        let name = tag.name.as_str();
+        let name = &*tag.name;
         match (self.mode, name) {
             (Mode::InTable, "table") if self.current_is(&["table"]) => {
                 self.pop();
@@ -105,8 +106,8 @@ impl Builder<'_> {
     /// The tree builder's "reset the insertion mode appropriately", for the
     /// elements the fast path lets in.
     pub(super) fn reset_mode(&mut self) {
-        for (_, name) in self.stack.iter().rev() {
-            self.mode = match name.as_str() {
+        for (_, name, _) in self.stack.iter().rev() {
+            self.mode = match &**name {
                 "td" | "th" => Mode::InCell,
                 "tr" => Mode::InRow,
                 "tbody" | "thead" | "tfoot" => Mode::InTableBody,
