@@ -144,8 +144,10 @@ fn check_shape(
 }
 
 /// Whether the public API takes the fast path (falling back to html5ever
-/// when it declines). `false`: html5ever only, as before the fast path.
-const FAST_PATH_WIRED: bool = false;
+/// when it declines). `false`: html5ever only, as before the fast path
+/// (the differential tests, check-pages and the bench run both paths either
+/// way).
+const FAST_PATH_WIRED: bool = true;
 
 /// Which tree builder [`build`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
