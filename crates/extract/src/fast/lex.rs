@@ -65,7 +65,8 @@ fn skip_space(b: &[u8], mut at: usize) -> usize {
 
 /// Reads the tag whose `<` is at `lt` (the byte after it is an ASCII letter,
 /// or `/` and an ASCII letter).
-pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
+pub(crate) fn read_tag(source: &Src<'_>, lt: usize) -> Result<Tag, Decline> {
+    let src = source.text;
     let b = src.as_bytes();
     let end = b.get(lt + 1) == Some(&b'/');
     let (name, mut at) = read_name(src, lt + 1 + usize::from(end))?;
@@ -110,7 +111,7 @@ pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
                         .find(q as char)
                         .map(|i| at + 1 + i)
                         .ok_or("unterminated attribute value")?;
-                    value = decode_tendril(&src[at + 1..close])?;
+                    value = source.decode(&src[at + 1..close])?;
                     at = close + 1;
                     match b.get(at) {
                         Some(&c) if is_space(c) || c == b'>' || c == b'/' => {}
@@ -125,7 +126,7 @@ pub(crate) fn read_tag(src: &str, lt: usize) -> Result<Tag, Decline> {
                         }
                         stop += 1;
                     }
-                    value = decode_tendril(&src[at..stop])?;
+                    value = source.decode(&src[at..stop])?;
                     at = stop;
                 }
                 _ => return Err("attribute without a value after ="),
@@ -249,20 +250,59 @@ pub(crate) fn decode_into(out: &mut String, text: &str) -> Result<(), Decline> {
     Ok(())
 }
 
-/// `text` with its character references decoded (see [`decode_into`]), as
-/// a tendril.
-pub(crate) fn decode_tendril(text: &str) -> Result<StrTendril, Decline> {
-    if memchr::memchr(b'&', text.as_bytes()).is_none() {
-        return Ok(StrTendril::from_slice(text));
+/// The text the fast path reads, and one tendril holding all of it: text
+/// and attribute values without references become views of that buffer
+/// (no allocation each), as html5ever's own tokens are.
+pub(crate) struct Src<'a> {
+    pub(crate) text: &'a str,
+    whole: StrTendril,
+}
+
+impl<'a> Src<'a> {
+    pub(crate) fn new(text: &'a str) -> Src<'a> {
+        Src {
+            text,
+            whole: StrTendril::from_slice(text),
+        }
     }
-    let mut out = String::with_capacity(text.len());
-    decode_into(&mut out, text)?;
-    Ok(StrTendril::from_slice(&out))
+
+    /// `part` (a slice of [`Src::text`]) as a tendril.
+    pub(crate) fn tendril(&self, part: &str) -> StrTendril {
+        let (start, end) = (self.text.as_ptr() as usize, part.as_ptr() as usize);
+        let inside = end >= start && end - start + part.len() <= self.text.len();
+        match (
+            u32::try_from(end.wrapping_sub(start)),
+            u32::try_from(part.len()),
+        ) {
+            (Ok(at), Ok(len)) if inside => self.whole.subtendril(at, len),
+            _ => StrTendril::from_slice(part),
+        }
+    }
+
+    /// `part` (a slice of [`Src::text`]) with its character references
+    /// decoded (see [`decode_into`]), as a tendril.
+    pub(crate) fn decode(&self, part: &str) -> Result<StrTendril, Decline> {
+        if memchr::memchr(b'&', part.as_bytes()).is_none() {
+            return Ok(self.tendril(part));
+        }
+        let mut out = String::with_capacity(part.len());
+        decode_into(&mut out, part)?;
+        Ok(StrTendril::from_slice(&out))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_of_the_source() {
+        let src = Src::new("<p title=\"a &amp; b\">hello world</p>");
+        assert_eq!(&*src.tendril(&src.text[21..32]), "hello world");
+        assert_eq!(&*src.tendril("elsewhere"), "elsewhere");
+        let tag = read_tag(&src, 0).unwrap();
+        assert_eq!(&*tag.attrs[0].value, "a & b");
+    }
 
     fn decode(s: &str) -> Result<String, Decline> {
         let mut out = String::new();
@@ -286,7 +326,7 @@ mod tests {
     #[test]
     fn tags() {
         let src = "<DIV class=\"a b\" id='x' data-n=3 hidden ID=\"y\">";
-        let t = read_tag(src, 0).unwrap();
+        let t = read_tag(&Src::new(src), 0).unwrap();
         assert_eq!(&*t.name, "div");
         let attrs: Vec<_> = t
             .attrs
@@ -303,7 +343,7 @@ mod tests {
             ]
         );
         assert_eq!(t.next, src.len());
-        assert!(read_tag("<br/>", 0).unwrap().self_closing);
-        assert!(read_tag("<a b=\"1\"c>", 0).is_err());
+        assert!(read_tag(&Src::new("<br/>"), 0).unwrap().self_closing);
+        assert!(read_tag(&Src::new("<a b=\"1\"c>"), 0).is_err());
     }
 }

@@ -34,7 +34,7 @@ use scraper::{Html, HtmlTreeSink};
 use crate::driver::{CHUNK, Clock};
 use crate::{ExtractError, ExtractLimits};
 pub(crate) use lex::Decline;
-use lex::{Tag, decode_tendril, is_space, read_comment, read_tag};
+use lex::{Src, Tag, is_space, read_comment, read_tag};
 use names::{CLOSES_P, DECLINED, FORMATTING, HEAD_VOID, HEADING, SPECIAL, TABLE_PART, VOID, class};
 
 /// Where the tree builder is in the document (its insertion modes, reduced
@@ -58,6 +58,7 @@ enum Mode {
 
 struct Builder<'a> {
     src: &'a str,
+    source: Src<'a>,
     sink: HtmlTreeSink,
     /// Open elements: node, name and [`class`].
     stack: Vec<(NodeId, LocalName, u16)>,
@@ -195,7 +196,7 @@ impl Builder<'_> {
             Mode::InBody | Mode::InCell | Mode::InSelect => {}
             _ => return Err("text outside the body"),
         }
-        let decoded = decode_tendril(raw)?;
+        let decoded = self.source.decode(raw)?;
         self.append_text(self.current(), decoded);
         Ok(())
     }
@@ -209,7 +210,7 @@ impl Builder<'_> {
                 .map_or_else(|| self.sink.get_document(), |e| e.0),
             _ => self.current(),
         };
-        let id = self.sink.create_comment(StrTendril::from_slice(text));
+        let id = self.sink.create_comment(self.source.tendril(text));
         self.sink.append(&parent, NodeOrText::AppendNode(id));
     }
 
@@ -236,13 +237,13 @@ impl Builder<'_> {
         let raw = &self.src[tag.next..close];
         if !raw.is_empty() {
             let text = if &*tag.name == "title" {
-                decode_tendril(raw)?
+                self.source.decode(raw)?
             } else {
-                StrTendril::from_slice(raw)
+                self.source.tendril(raw)
             };
             self.append_text(id, text);
         }
-        let end = read_tag(self.src, close)?;
+        let end = read_tag(&self.source, close)?;
         if !end.attrs.is_empty() || end.self_closing {
             return Err("unusual end tag of a text element");
         }
@@ -448,12 +449,14 @@ impl Builder<'_> {
                 break;
             }
             let step = match b.get(lt + 1) {
-                Some(c) if c.is_ascii_alphabetic() => read_tag(self.src, lt).and_then(|mut t| {
-                    self.after_pre = false;
-                    self.start_tag(&mut t)
-                }),
+                Some(c) if c.is_ascii_alphabetic() => {
+                    read_tag(&self.source, lt).and_then(|mut t| {
+                        self.after_pre = false;
+                        self.start_tag(&mut t)
+                    })
+                }
                 Some(b'/') if b.get(lt + 2).is_some_and(u8::is_ascii_alphabetic) => {
-                    read_tag(self.src, lt).and_then(|t| {
+                    read_tag(&self.source, lt).and_then(|t| {
                         self.after_pre = false;
                         self.end_tag(&t)
                     })
@@ -505,6 +508,7 @@ pub(crate) fn parse_document(
     };
     let mut builder = Builder {
         src: &text,
+        source: Src::new(&text),
         sink: HtmlTreeSink::new(Html::new_document()),
         stack: Vec::with_capacity(64),
         formatting: 0,
