@@ -107,8 +107,7 @@ pub(crate) fn read_tag(source: &Src<'_>, lt: usize) -> Result<Tag, Decline> {
             at = skip_space(b, at + 1);
             match b.get(at) {
                 Some(&q @ (b'"' | b'\'')) => {
-                    let close = src[at + 1..]
-                        .find(q as char)
+                    let close = memchr::memchr(q, &b[at + 1..])
                         .map(|i| at + 1 + i)
                         .ok_or("unterminated attribute value")?;
                     value = source.decode(&src[at + 1..close])?;
