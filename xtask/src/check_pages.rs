@@ -6,13 +6,20 @@
 //! `capture_date`, `era`) are not page content and are listed as such; every
 //! other field is compared, including fields this checker does not know
 //! (they count as disagreements, "not extracted").
+//!
+//! Every page is also run through both tree builders of the extractor, the
+//! fast path and the reference path (html5ever): their records must be
+//! identical, or the fast path must decline the page (the public API then
+//! uses the reference path). Disagreements fail the check; declines are
+//! listed with their reason.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use sofleet_extract::{ExtractError, ListingPage, Page, Question, parse_page_bytes};
+use sofleet_extract::paths::{self, FastOutcome};
+use sofleet_extract::{ExtractError, ExtractLimits, ListingPage, Page, Question, parse_page_bytes};
 
 /// Keys of `expected.json` that describe the capture, not the page.
 const METADATA: [&str; 4] = ["file", "source", "capture_date", "era"];
@@ -143,6 +150,38 @@ fn expected_fields(entry: &serde_json::Map<String, Value>) -> Vec<(String, Value
     out
 }
 
+/// What the two tree builders made of one page.
+enum PathsVerdict {
+    Identical,
+    Declined(&'static str),
+    Disagree(String),
+}
+
+/// Runs the fast and the reference path on `bytes` (as `parse_page_bytes`
+/// reads them) and compares their results.
+fn compare_paths(bytes: &[u8]) -> PathsVerdict {
+    let text = String::from_utf8_lossy(bytes);
+    let limits = ExtractLimits::default();
+    let reference = paths::reference(&text, &limits);
+    match paths::fast(&text, &limits) {
+        FastOutcome::Declined(why) => PathsVerdict::Declined(why),
+        FastOutcome::Done(fast) if fast == reference => PathsVerdict::Identical,
+        FastOutcome::Done(fast) => {
+            let show = |r: &Result<Page, ExtractError>| {
+                short(
+                    &serde_json::to_value(r.as_ref().map_err(ToString::to_string))
+                        .unwrap_or_default(),
+                )
+            };
+            PathsVerdict::Disagree(format!(
+                "fast {} reference {}",
+                show(&fast),
+                show(&reference)
+            ))
+        }
+    }
+}
+
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 160 {
@@ -174,6 +213,10 @@ pub fn run(dir: &Path) -> Result<bool> {
     let mut disagreements: Vec<String> = Vec::new();
     let mut matched_total = 0usize;
     let mut compared_total = 0usize;
+    // Fast path against reference path.
+    let mut identical = 0usize;
+    let mut declines: Vec<String> = Vec::new();
+    let mut path_disagreements: Vec<String> = Vec::new();
 
     for entry in &entries {
         let Some(obj) = entry.as_object() else {
@@ -185,6 +228,11 @@ pub fn run(dir: &Path) -> Result<bool> {
             .with_context(|| format!("{}: entry without \"file\"", expected_path.display()))?;
         let bytes = std::fs::read(dir.join(file))
             .with_context(|| format!("reading {}", dir.join(file).display()))?;
+        match compare_paths(&bytes) {
+            PathsVerdict::Identical => identical += 1,
+            PathsVerdict::Declined(why) => declines.push(format!("  {file}: {why}")),
+            PathsVerdict::Disagree(what) => path_disagreements.push(format!("  {file}: {what}")),
+        }
         let actual = match parse_page_bytes(&bytes) {
             Ok(Page::Question(q)) => question_fields(&q),
             Ok(Page::Listing(l)) => listing_fields(&l),
@@ -244,5 +292,13 @@ pub fn run(dir: &Path) -> Result<bool> {
         }
     }
     println!("agreement: {matched_total}/{compared_total} fields");
-    Ok(matched_total == compared_total)
+    println!(
+        "fast path vs reference path: {identical} identical, {} declined, {} disagreements",
+        declines.len(),
+        path_disagreements.len()
+    );
+    for d in declines.iter().chain(&path_disagreements) {
+        println!("{d}");
+    }
+    Ok(matched_total == compared_total && path_disagreements.is_empty())
 }

@@ -4,17 +4,43 @@
 //! stack or go quadratic.
 
 use ego_tree::iter::Edge;
+use html5ever::ns;
+use scraper::node::Element;
 use scraper::{ElementRef, Html, Node};
 
 /// Whether `el` carries class `class`.
 pub(crate) fn has_class(el: ElementRef<'_>, class: &str) -> bool {
-    el.value().classes().any(|c| c == class)
+    element_has_class(el.value(), class)
+}
+
+/// Whether the element carries class `class`: what `Element::classes`
+/// reads (the `class` attribute split on ASCII whitespace), without its
+/// cache of interned class names (one global-set insert per class of every
+/// element tested, the larger part of extraction time).
+pub(crate) fn element_has_class(el: &Element, class: &str) -> bool {
+    classes(el).any(|c| c == class)
+}
+
+/// The classes of an element, as `Element::classes` splits them (possibly
+/// repeated).
+pub(crate) fn classes(el: &Element) -> impl Iterator<Item = &str> {
+    attr_of(el, "class")
+        .unwrap_or_default()
+        .split_ascii_whitespace()
+}
+
+/// The value of attribute `name` (no namespace), as `Element::attr` finds
+/// it, without interning `name` for a binary search (attributes are few).
+pub(crate) fn attr_of<'a>(el: &'a Element, name: &str) -> Option<&'a str> {
+    el.attrs.iter().find_map(|pair| {
+        let (key, value) = (&pair.0, &pair.1);
+        (key.prefix.is_none() && key.ns == ns!() && &*key.local == name).then_some(&**value)
+    })
 }
 
 /// Attribute value, trimmed, if present and non-empty.
 pub(crate) fn attr<'a>(el: ElementRef<'a>, name: &str) -> Option<&'a str> {
-    el.value()
-        .attr(name)
+    attr_of(el.value(), name)
         .map(str::trim)
         .filter(|v| !v.is_empty())
 }
@@ -74,20 +100,16 @@ pub(crate) fn page_title(html: &Html) -> String {
 pub(crate) fn meta_property<'a>(html: &'a Html, property: &str) -> Option<&'a str> {
     elements(html.root_element())
         .filter(|e| e.value().name() == "meta")
-        .find(|e| e.value().attr("property") == Some(property))
-        .and_then(|e| e.value().attr("content"))
+        .find(|e| attr_of(e.value(), "property") == Some(property))
+        .and_then(|e| attr_of(e.value(), "content"))
 }
 
 /// `<link rel=canonical href=…>`.
 pub(crate) fn canonical(html: &Html) -> Option<&str> {
     elements(html.root_element())
         .filter(|e| e.value().name() == "link")
-        .find(|e| {
-            e.value()
-                .attr("rel")
-                .is_some_and(|r| r.eq_ignore_ascii_case("canonical"))
-        })
-        .and_then(|e| e.value().attr("href"))
+        .find(|e| attr_of(e.value(), "rel").is_some_and(|r| r.eq_ignore_ascii_case("canonical")))
+        .and_then(|e| attr_of(e.value(), "href"))
 }
 
 /// Host of an absolute URL (`https://host/…` or `//host/…`).
@@ -121,8 +143,8 @@ pub(crate) fn url_path(url: &str) -> String {
 pub(crate) fn meta_name<'a>(html: &'a Html, name: &str) -> Option<&'a str> {
     elements(html.root_element())
         .filter(|e| e.value().name() == "meta")
-        .find(|e| e.value().attr("name") == Some(name))
-        .and_then(|e| e.value().attr("content"))
+        .find(|e| attr_of(e.value(), "name") == Some(name))
+        .and_then(|e| attr_of(e.value(), "content"))
 }
 
 /// The host the page says it belongs to: canonical link, else `og:url`
@@ -164,7 +186,7 @@ pub(crate) fn visible_text(root: ElementRef<'_>, skip_notices: bool) -> String {
                         let skip = matches!(e.name(), "script" | "style" | "template" | "noscript")
                             || (skip_notices
                                 && e.name() == "aside"
-                                && e.classes().any(|c| c == "js-post-notice"));
+                                && element_has_class(e, "js-post-notice"));
                         if skip {
                             skipping = Some(node.id());
                         }

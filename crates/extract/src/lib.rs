@@ -35,6 +35,7 @@ mod block;
 mod dom;
 mod driver;
 mod error;
+mod fast;
 mod limits;
 mod listing;
 mod question;
@@ -142,23 +143,54 @@ fn check_shape(
     }
 }
 
+/// Whether the public API takes the fast path (falling back to html5ever
+/// when it declines). `false`: html5ever only, as before the fast path
+/// (the differential tests, check-pages and the bench run both paths either
+/// way).
+const FAST_PATH_WIRED: bool = true;
+
+/// Which tree builder [`build`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// The fast path, and the reference parser when it declines (the public API).
+    Auto,
+    /// html5ever only.
+    Reference,
+    /// The fast path only: a decline is returned as such.
+    FastOnly,
+}
+
 /// Builds the DOM from the content region only (falls back to the whole
 /// document when the region markers are not found). Refuses markup shaped
 /// so that building the tree would take more than linear time, and stops
-/// when the time budget runs out.
+/// when the time budget runs out. The tree is built by the fast path
+/// (`fast/`) when it accepts the region, else by html5ever; `Ok(Err(_))`
+/// only with [`Route::FastOnly`], when the fast path declined.
 fn build(
     html: &str,
     markers: Markers,
     limits: &ExtractLimits,
     clock: &Clock,
-) -> Result<Html, ExtractError> {
+    route: Route,
+) -> Result<Result<Html, fast::Decline>, ExtractError> {
     let cut = scan::cut_to_content(html, markers);
     let text = cut.as_deref().unwrap_or(html);
     clock.check()?;
     let shape = scan::shape(text, limits.max_work(text.len()));
     check_shape(shape, text.len(), limits)?;
     clock.check()?;
-    driver::parse_document(text, limits, clock)
+    if route != Route::Reference {
+        let fast = match cut {
+            Some(_) => fast::parse_document(text, limits, clock)?,
+            None => Err("no content region"),
+        };
+        match fast {
+            Ok(dom) => return Ok(Ok(dom)),
+            Err(decline) if route == Route::FastOnly => return Ok(Err(decline)),
+            Err(_) => {}
+        }
+    }
+    driver::parse_document(text, limits, clock).map(Ok)
 }
 
 /// Parses a question page, with the default [`ExtractLimits`] (no time
@@ -296,10 +328,31 @@ pub fn parse_page(html: &str) -> Result<Page, ExtractError> {
 /// }
 /// ```
 pub fn parse_page_with(html: &str, limits: &ExtractLimits) -> Result<Page, ExtractError> {
+    let route = if FAST_PATH_WIRED {
+        Route::Auto
+    } else {
+        Route::Reference
+    };
+    match parse_routed(html, limits, route) {
+        Ok(Ok(page)) => Ok(page),
+        Ok(Err(decline)) => unreachable!("the public route never returns a decline ({decline})"),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`parse_page_with`] along the given route.
+fn parse_routed(
+    html: &str,
+    limits: &ExtractLimits,
+    route: Route,
+) -> Result<Result<Page, fast::Decline>, ExtractError> {
     let clock = Clock::start(limits.time_budget);
     let markers = precheck(html)?;
-    let mut dom = build(html, markers, limits, &clock)?;
-    match markers {
+    let mut dom = match build(html, markers, limits, &clock, route)? {
+        Ok(dom) => dom,
+        Err(decline) => return Ok(Err(decline)),
+    };
+    let page = match markers {
         Markers::Question => match question::extract(&dom) {
             Ok(q) => Ok(Page::Question(q)),
             // Question-like hooks but no question: maybe a listing. Its rows, when it
@@ -312,6 +365,51 @@ pub fn parse_page_with(html: &str, limits: &ExtractLimits) -> Result<Page, Extra
                 }),
         },
         _ => listing::extract(&mut dom).map(Page::Listing),
+    };
+    page.map(Ok)
+}
+
+/// The two tree builders behind the public API, one at a time, for the
+/// differential tests, `cargo xtask check-pages` and the benchmarks. Not part
+/// of the stable API.
+#[doc(hidden)]
+pub mod paths {
+    use super::{ExtractError, ExtractLimits, Page, Route, parse_routed};
+
+    /// What the fast path alone made of a page.
+    // One value per call, like `Page`: boxing would only add an allocation.
+    #[allow(clippy::large_enum_variant)]
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum FastOutcome {
+        /// The fast path built the tree (or the page was refused before any
+        /// tree was built, as on the reference path): the result.
+        Done(Result<Page, ExtractError>),
+        /// The fast path declined the page, for this reason; the public API
+        /// then uses the reference parser.
+        Declined(&'static str),
+    }
+
+    /// [`parse_page_with`](crate::parse_page_with) with the reference tree
+    /// builder (html5ever) only.
+    pub fn reference(html: &str, limits: &ExtractLimits) -> Result<Page, ExtractError> {
+        parse_routed(html, limits, Route::Reference)
+            .map(|r| r.expect("the reference route never declines"))
+    }
+
+    /// [`parse_page_with`](crate::parse_page_with) with the fast tree
+    /// builder only.
+    pub fn fast(html: &str, limits: &ExtractLimits) -> FastOutcome {
+        match parse_routed(html, limits, Route::FastOnly) {
+            Ok(Ok(page)) => FastOutcome::Done(Ok(page)),
+            Ok(Err(decline)) => FastOutcome::Declined(decline),
+            Err(e) => FastOutcome::Done(Err(e)),
+        }
+    }
+
+    /// Builds the `scraper` DOM of the whole document alone (no pre-scan, no
+    /// cut, no extraction): the benchmarks' baseline.
+    pub fn dom_only(html: &str) -> usize {
+        scraper::Html::parse_document(html).tree.values().len()
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use scraper::{ElementRef, Html};
 
 use crate::dom::{
-    self, attr, collapse, elements, find, first_number, has_class, id_after, outermost, parse_int,
-    query_param, visible_text,
+    self, attr, attr_of, collapse, elements, find, first_number, has_class, id_after, outermost,
+    parse_int, query_param, visible_text,
 };
 use crate::error::ExtractError;
 use crate::model::{Answer, Author, MarkupEra, Question};
@@ -21,7 +21,7 @@ fn not_a_page(reason: impl Into<String>) -> ExtractError {
 /// with class `question`.
 fn is_question(el: ElementRef<'_>) -> bool {
     el.value().id() == Some("question")
-        || (el.value().attr("data-questionid").is_some() && has_class(el, "question"))
+        || (attr_of(el.value(), "data-questionid").is_some() && has_class(el, "question"))
 }
 
 /// The numeric id of an answer element: `id="answer-NNN"` (every era) or
@@ -48,7 +48,7 @@ fn post_score(post: ElementRef<'_>) -> Option<i64> {
         return Some(v);
     }
     let count = find(post, |e| {
-        e.value().attr("itemprop") == Some("upvoteCount") || has_class(e, "js-vote-count")
+        attr_of(e.value(), "itemprop") == Some("upvoteCount") || has_class(e, "js-vote-count")
     })
     .or_else(|| find(post, |e| has_class(e, "vote-count-post")))?;
     attr(count, "data-value")
@@ -61,7 +61,7 @@ fn post_score(post: ElementRef<'_>) -> Option<i64> {
 fn post_body(post: ElementRef<'_>) -> Option<ElementRef<'_>> {
     find(post, |e| has_class(e, "js-post-body"))
         .or_else(|| find(post, |e| has_class(e, "post-text")))
-        .or_else(|| find(post, |e| e.value().attr("itemprop") == Some("text")))
+        .or_else(|| find(post, |e| attr_of(e.value(), "itemprop") == Some("text")))
 }
 
 /// The owner's signature of a post: `.post-signature.owner` (questions),
@@ -81,7 +81,7 @@ fn user_link(el: ElementRef<'_>) -> Option<(ElementRef<'_>, u64)> {
     elements(el)
         .filter(|e| e.value().name() == "a")
         .find_map(|a| {
-            let href = a.value().attr("href")?;
+            let href = attr_of(a.value(), "href")?;
             id_after(href, "users").map(|id| (a, id))
         })
 }
@@ -112,8 +112,7 @@ pub(crate) fn author_from_signature(sig: Option<ElementRef<'_>>) -> Author {
         || outermost(sig, |e| has_class(e, "user-details")).iter().any(|d| {
             find(*d, |e| {
                 e.value().name() == "a"
-                    && e.value()
-                        .attr("href")
+                    && attr_of(e.value(), "href")
                         .is_some_and(|h| h.contains("/revisions"))
             })
             .is_some()
@@ -125,7 +124,7 @@ pub(crate) fn author_from_signature(sig: Option<ElementRef<'_>>) -> Author {
     if let Some((link, id)) = user_link(scope) {
         let mut name = dom::text(link);
         if name.is_empty() {
-            name = find(scope, |e| e.value().attr("itemprop") == Some("name"))
+            name = find(scope, |e| attr_of(e.value(), "itemprop") == Some("name"))
                 .map(dom::text)
                 .unwrap_or_default();
         }
@@ -134,7 +133,7 @@ pub(crate) fn author_from_signature(sig: Option<ElementRef<'_>>) -> Author {
             user_id: Some(id),
         };
     }
-    let name = find(scope, |e| e.value().attr("itemprop") == Some("name"))
+    let name = find(scope, |e| attr_of(e.value(), "itemprop") == Some("name"))
         .map(dom::text)
         .filter(|n| !n.is_empty())
         .or_else(|| Some(own_text(scope)).filter(|n| !n.is_empty()));
@@ -177,7 +176,7 @@ fn answer_sort(root: ElementRef<'_>) -> Option<String> {
                 .id()
                 .is_some_and(|id| id.starts_with("answer-sort"))
     }) && let Some(opt) = find(select, |e| {
-        e.value().name() == "option" && e.value().attr("selected").is_some()
+        e.value().name() == "option" && attr_of(e.value(), "selected").is_some()
     }) && let Some(v) = attr(opt, "value")
     {
         return Some(v.to_ascii_lowercase());
@@ -190,7 +189,7 @@ fn answer_sort(root: ElementRef<'_>) -> Option<String> {
     if let Some(v) = attr(tab, "data-value") {
         return Some(v.to_ascii_lowercase());
     }
-    let href = tab.value().attr("href")?;
+    let href = attr_of(tab.value(), "href")?;
     query_param(href, "answertab")
         .or_else(|| query_param(href, "tab"))
         .map(str::to_ascii_lowercase)
@@ -202,7 +201,7 @@ fn answer_count_declared(root: ElementRef<'_>) -> Option<u32> {
     }
     let header = find(root, |e| e.value().id() == Some("answers-header"))?;
     if let Some(e) = find(header, |e| {
-        e.value().attr("itemprop") == Some("answerCount")
+        attr_of(e.value(), "itemprop") == Some("answerCount")
     }) {
         return first_number(&dom::text(e)).and_then(|n| u32::try_from(n).ok());
     }
@@ -222,16 +221,16 @@ fn markup_era(
     body: ElementRef<'_>,
     answers: &[ElementRef<'_>],
 ) -> MarkupEra {
-    if question.value().attr("data-score").is_some() {
+    if attr_of(question.value(), "data-score").is_some() {
         MarkupEra::E
     } else if has_class(body, "s-prose") || has_class(body, "js-post-body") {
         MarkupEra::D
     } else if find(question, |e| has_class(e, "js-vote-count")).is_some() {
         MarkupEra::C
-    } else if question.value().attr("data-questionid").is_some()
+    } else if attr_of(question.value(), "data-questionid").is_some()
         || answers
             .iter()
-            .any(|a| a.value().attr("data-answerid").is_some())
+            .any(|a| attr_of(a.value(), "data-answerid").is_some())
     {
         MarkupEra::B
     } else {
@@ -250,13 +249,13 @@ fn question_id(
         .and_then(|v| v.parse().ok())
         .or_else(|| {
             title_link
-                .and_then(|a| a.value().attr("href"))
+                .and_then(|a| attr_of(a.value(), "href"))
                 .and_then(|h| id_after(h, "questions"))
         })
         .or_else(|| dom::canonical(html).and_then(|h| id_after(h, "questions")))
         .or_else(|| {
             find(question, |e| {
-                e.value().name() == "input" && e.value().attr("type") == Some("hidden")
+                e.value().name() == "input" && attr_of(e.value(), "type") == Some("hidden")
             })
             .and_then(|i| attr(i, "value"))
             .and_then(|v| v.parse().ok())
@@ -267,7 +266,7 @@ fn extract_answer(el: ElementRef<'_>, id: u64) -> Result<Answer, ExtractError> {
     let score =
         post_score(el).ok_or_else(|| not_a_page(format!("answer {id} has no vote count")))?;
     let accepted = has_class(el, "accepted-answer")
-        || el.value().attr("itemprop") == Some("acceptedAnswer")
+        || attr_of(el.value(), "itemprop") == Some("acceptedAnswer")
         || find(el, |e| has_class(e, "vote-accepted-on")).is_some();
     let body_text = post_body(el)
         .map(|b| visible_text(b, false))
@@ -294,7 +293,7 @@ pub(crate) fn extract(html: &Html) -> Result<Question, ExtractError> {
         .and_then(|h| find(h, |e| e.value().name() == "h1"))
         .or_else(|| {
             find(root, |e| {
-                e.value().name() == "h1" && e.value().attr("itemprop") == Some("name")
+                e.value().name() == "h1" && attr_of(e.value(), "itemprop") == Some("name")
             })
         });
     let title_link = h1
@@ -323,7 +322,7 @@ pub(crate) fn extract(html: &Html) -> Result<Question, ExtractError> {
     }
     let owner = owner_signature(question);
     let asked = find(root, |e| {
-        e.value().name() == "time" && e.value().attr("itemprop") == Some("dateCreated")
+        e.value().name() == "time" && attr_of(e.value(), "itemprop") == Some("dateCreated")
     })
     .and_then(|t| attr(t, "datetime"))
     .map(iso)

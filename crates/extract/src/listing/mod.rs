@@ -13,7 +13,7 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html};
 
-use crate::dom::{self, elements, find, has_class};
+use crate::dom::{self, attr_of, elements, find, has_class};
 use crate::error::ExtractError;
 use crate::model::{ListingPage, ListingType, Pagination, RowProblem};
 
@@ -82,23 +82,23 @@ fn pagination(root: ElementRef<'_>) -> Option<Pagination> {
     let pager = first_container_of(
         root,
         |e| (has_class(e, "pager") || has_class(e, "s-pagination")) && !has_class(e, "page-sizer"),
-        |x| x.value().attr("href").is_some_and(|h| h.contains("page=")),
+        |x| attr_of(x.value(), "href").is_some_and(|h| h.contains("page=")),
     )?;
     let current = elements(pager)
         .skip(1)
         .find(|e| {
             has_class(*e, "current")
                 || has_class(*e, "is-selected")
-                || e.value().attr("aria-current") == Some("page")
+                || attr_of(e.value(), "aria-current") == Some("page")
         })
         .and_then(|e| dom::first_number(&dom::text(e)))
         .and_then(|n| u32::try_from(n).ok());
     let next_href = elements(pager)
-        .find(|e| e.value().name() == "a" && e.value().attr("rel") == Some("next"))
-        .and_then(|a| a.value().attr("href"))
+        .find(|e| e.value().name() == "a" && attr_of(e.value(), "rel") == Some("next"))
+        .and_then(|a| attr_of(a.value(), "href"))
         .map(dom::url_path);
     let highest = elements(pager)
-        .filter_map(|e| e.value().attr("href"))
+        .filter_map(|e| attr_of(e.value(), "href"))
         .filter_map(|h| dom::query_param(h, "page"))
         .filter_map(|p| p.parse::<u32>().ok())
         .chain(current)

@@ -3,7 +3,7 @@
 
 use scraper::ElementRef;
 
-use crate::dom::{self, all_digits, attr, elements, find, has_class, id_after, parse_int};
+use crate::dom::{self, all_digits, attr, attr_of, elements, find, has_class, id_after, parse_int};
 use crate::model::ListingEntry;
 
 /// What a row without a title link was missing.
@@ -107,7 +107,7 @@ fn without_hit_prefix(title: &str) -> &str {
 fn title(row: ElementRef<'_>, link: ElementRef<'_>) -> String {
     let text = dom::text(link);
     let search =
-        has_class(row, "search-result") || link.value().attr("data-searchsession").is_some();
+        has_class(row, "search-result") || attr_of(link.value(), "data-searchsession").is_some();
     if !search {
         return text;
     }
@@ -130,7 +130,7 @@ fn post_summary_stats(
         find(item, |e| has_class(e, "s-post-summary--stats-item-number")).and_then(number_in)
     };
     let by_prop =
-        |p: &str| find(row, |e| e.value().attr("itemprop") == Some(p)).and_then(number_in);
+        |p: &str| find(row, |e| attr_of(e.value(), "itemprop") == Some(p)).and_then(number_in);
     let score = by_prop("upvoteCount").or_else(|| stats.first().and_then(|s| number(*s)));
     let answers = by_prop("answerCount").or_else(|| stats.get(1).and_then(|s| number(*s)));
     // The title carries the exact count (`1,234 views`); the number may be
@@ -167,7 +167,7 @@ fn question_summary_stats(
         attr(v, "title")
             .and_then(all_digits)
             .or_else(|| {
-                find(v, |e| e.value().attr("title").is_some())
+                find(v, |e| attr_of(e.value(), "title").is_some())
                     .and_then(|t| attr(t, "title"))
                     .and_then(all_digits)
             })
@@ -181,7 +181,7 @@ fn question_summary_stats(
 /// missing.
 pub(super) fn entry(row: ElementRef<'_>) -> Result<ListingEntry, &'static str> {
     let link_el = title_link(row).ok_or(NO_TITLE_LINK)?;
-    let href = link_el.value().attr("href").ok_or(NO_HREF)?;
+    let href = attr_of(link_el.value(), "href").ok_or(NO_HREF)?;
     let link = dom::url_path(href);
     let answer_id = answer_hit(row, link_el, &link);
     let id = match answer_id {
@@ -192,7 +192,7 @@ pub(super) fn entry(row: ElementRef<'_>) -> Result<ListingEntry, &'static str> {
 
     let stats: Vec<_> = elements(row)
         .filter(|e| has_class(*e, "s-post-summary--stats-item"))
-        .filter(|e| !e.value().classes().any(|c| c.contains("bounty")))
+        .filter(|e| !dom::classes(e.value()).any(|c| c.contains("bounty")))
         .collect();
     let (score, answer_count, view_count, has_accepted) = if stats.is_empty() {
         question_summary_stats(row)

@@ -8,8 +8,8 @@ use super::find::{find_byte, find_from, find_tag};
 /// The start of the tag that contains the attribute occurrence at `at`,
 /// provided `at` really lies inside a start tag (no `>` between).
 fn tag_start(doc: &str, at: usize) -> Option<usize> {
-    let lt = doc[..at].rfind('<')?;
-    if doc[lt..at].contains('>') {
+    let lt = memchr::memrchr(b'<', &doc.as_bytes()[..at])?;
+    if memchr::memchr(b'>', &doc.as_bytes()[lt..at]).is_some() {
         return None;
     }
     Some(lt)
@@ -145,8 +145,7 @@ impl<'a> Stripper<'a> {
         };
         let gt = self.find_gt(lt)?;
         let tag = &self.src[lt..gt];
-        let class = tag
-            .find("class=\"")
+        let class = find_from(tag, "class=\"", 0)
             .map(|i| &tag[i + 7..])
             .and_then(|c| c.split('"').next())
             .unwrap_or("");
@@ -171,8 +170,7 @@ impl Stripper<'_> {
         }
         let gt = self.find_gt(lt)?;
         let tag = &self.src[lt..gt];
-        let class = tag
-            .find("class=\"")
+        let class = find_from(tag, "class=\"", 0)
             .map(|i| &tag[i + 7..])
             .and_then(|c| c.split('"').next())?;
         if !class
@@ -198,7 +196,7 @@ fn push_without_noise(out: &mut String, src: &str) {
     };
     let mut i = 0;
     while i < src.len() {
-        let lt = src[i..].find('<').map_or(src.len(), |o| i + o);
+        let lt = memchr::memchr(b'<', &src.as_bytes()[i..]).map_or(src.len(), |o| i + o);
         let text = &src[i..lt];
         if !text.trim_ascii().is_empty() {
             out.push_str(text);
@@ -234,7 +232,7 @@ fn push_without_noise(out: &mut String, src: &str) {
 /// scripts, styles and icons. Returns `None` when the markers are not found
 /// in the expected order; the caller then parses the full document.
 pub(crate) fn cut_to_content(doc: &str, markers: Markers) -> Option<String> {
-    let head_end = doc.find("</head>")?;
+    let head_end = find_from(doc, "</head>", 0)?;
     let body_start = find_from(doc, "<body", head_end)?;
     let body_tag_end = find_byte(doc, '>', body_start)? + 1;
     let start = match markers {

@@ -1,8 +1,10 @@
-//! The substring and tag searches the scans are built on (memchr speed).
+//! The substring and tag searches the scans are built on (the `memchr`
+//! crate's SIMD searches).
 
 /// Finds `needle` in `hay` starting at `from`.
 pub(crate) fn find_from(hay: &str, needle: &str, from: usize) -> Option<usize> {
-    hay.get(from..)?.find(needle).map(|i| i + from)
+    let rest = hay.get(from..)?;
+    memchr::memmem::find(rest.as_bytes(), needle.as_bytes()).map(|i| i + from)
 }
 
 /// Finds the next `<` at or after `from` that starts `prefix` (which begins
@@ -23,5 +25,7 @@ pub(crate) fn find_tag(hay: &str, prefix: &str, mut from: usize) -> Option<usize
 /// Finds the byte `needle` (ASCII) in `hay` starting at `from` (memchr
 /// speed; `str::find(&str)` with a one-byte needle is much slower).
 pub(crate) fn find_byte(hay: &str, needle: char, from: usize) -> Option<usize> {
-    hay.get(from..)?.find(needle).map(|i| i + from)
+    debug_assert!(needle.is_ascii());
+    let rest = hay.get(from..)?;
+    memchr::memchr(needle as u8, rest.as_bytes()).map(|i| i + from)
 }

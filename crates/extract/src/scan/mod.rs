@@ -40,13 +40,13 @@ pub(crate) enum Markers {
 /// Looks for the markup hooks of a question or listing page. The hooks are
 /// attribute values, present in every era, never English words.
 pub(crate) fn content_markers(doc: &str) -> Markers {
-    let question = doc.contains("id=\"question-header\"")
-        || doc.contains("data-questionid=")
-        || doc.contains("id=\"question\"");
+    let has = |needle: &str| find_from(doc, needle, 0).is_some();
+    let question =
+        has("id=\"question-header\"") || has("data-questionid=") || has("id=\"question\"");
     if question {
         return Markers::Question;
     }
-    if doc.contains("question-summary") || doc.contains("s-post-summary") {
+    if has("question-summary") || has("s-post-summary") {
         return Markers::Listing;
     }
     Markers::None
