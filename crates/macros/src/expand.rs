@@ -313,8 +313,12 @@ impl Expansion<'_> {
         });
         let await_call = task.is_async().then(|| quote!(.await));
         // At the return type: a wrong error type is reported there.
-        let call =
-            quote_spanned!(task.return_type.span()=> Self::call(#(#call_args),*) #await_call);
+        let out = Ident::new("__out", hidden());
+        let call = quote_spanned!(task.return_type.span()=>
+            let #out: ::core::result::Result<#output, #krate::TaskError> =
+                Self::call(#(#call_args),*) #await_call;
+        );
+        let resolved = Ident::new("__resolved", hidden());
         quote! {
             #(#cfgs)*
             impl #krate::Task for #task_ident {
@@ -327,13 +331,25 @@ impl Expansion<'_> {
                 fn dependencies(&mut self) -> ::std::vec::Vec<#krate::AnyFuture> {
                     #dependencies
                 }
-                async fn run(
+                // The arguments are resolved before the future is made, so the future holds
+                // only the body's (not the task, nor the context unless the body takes it).
+                fn run(
                     self,
                     #ctx: #krate::TaskContext,
-                ) -> ::core::result::Result<#output, #krate::TaskError> {
-                    let #base = #krate::input_base(&#ctx, &[#(self.#idents.is_dependency()),*]);
-                    #(#resolves)*
-                    #call
+                ) -> impl ::core::future::Future<
+                    Output = ::core::result::Result<#output, #krate::TaskError>,
+                > + ::core::marker::Send {
+                    let #resolved = (|| -> ::core::result::Result<_, #krate::TaskError> {
+                        let #base =
+                            #krate::input_base(&#ctx, &[#(self.#idents.is_dependency()),*]);
+                        #(#resolves)*
+                        ::core::result::Result::Ok((#(#idents,)*))
+                    })();
+                    async move {
+                        let (#(#idents,)*) = #resolved?;
+                        #call
+                        #out
+                    }
                 }
             }
         }

@@ -51,17 +51,30 @@ impl ::sofleet::Task for Scorer {
         deps.extend(self.weight.take_dependency());
         deps
     }
-    async fn run(
+    fn run(
         self,
         ctx: ::sofleet::TaskContext,
-    ) -> ::core::result::Result<u64, ::sofleet::TaskError> {
-        let __base = ::sofleet::input_base(
-            &ctx,
-            &[self.question.is_dependency(), self.weight.is_dependency()],
-        );
-        let question = self.question.resolve(&ctx, __base)?;
-        let weight = self.weight.resolve(&ctx, __base)?;
-        Self::call(question, weight).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<u64, ::sofleet::TaskError>,
+    > + ::core::marker::Send {
+        let __resolved = (|| -> ::core::result::Result<_, ::sofleet::TaskError> {
+            let __base = ::sofleet::input_base(
+                &ctx,
+                &[self.question.is_dependency(), self.weight.is_dependency()],
+            );
+            let question = self.question.resolve(&ctx, __base)?;
+            let weight = self.weight.resolve(&ctx, __base)?;
+            ::core::result::Result::Ok((question, weight))
+        })();
+        async move {
+            let (question, weight) = __resolved?;
+            let __out: ::core::result::Result<u64, ::sofleet::TaskError> = Self::call(
+                    question,
+                    weight,
+                )
+                .await;
+            __out
+        }
     }
 }
 const _: () = {

@@ -55,17 +55,31 @@ impl ::sofleet::Task for VisitTask {
         deps.extend(self.depth.take_dependency());
         deps
     }
-    async fn run(
+    fn run(
         self,
         ctx: ::sofleet::TaskContext,
-    ) -> ::core::result::Result<u64, ::sofleet::TaskError> {
-        let __base = ::sofleet::input_base(
-            &ctx,
-            &[self.url.is_dependency(), self.depth.is_dependency()],
-        );
-        let url = self.url.resolve(&ctx, __base)?;
-        let depth = self.depth.resolve(&ctx, __base)?;
-        Self::call(url, &ctx, depth).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<u64, ::sofleet::TaskError>,
+    > + ::core::marker::Send {
+        let __resolved = (|| -> ::core::result::Result<_, ::sofleet::TaskError> {
+            let __base = ::sofleet::input_base(
+                &ctx,
+                &[self.url.is_dependency(), self.depth.is_dependency()],
+            );
+            let url = self.url.resolve(&ctx, __base)?;
+            let depth = self.depth.resolve(&ctx, __base)?;
+            ::core::result::Result::Ok((url, depth))
+        })();
+        async move {
+            let (url, depth) = __resolved?;
+            let __out: ::core::result::Result<u64, ::sofleet::TaskError> = Self::call(
+                    url,
+                    &ctx,
+                    depth,
+                )
+                .await;
+            __out
+        }
     }
 }
 #[cfg(feature = "crawl")]

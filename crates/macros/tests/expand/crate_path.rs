@@ -21,12 +21,23 @@ impl sofleet_executor::Task for NowTask {
     fn dependencies(&mut self) -> ::std::vec::Vec<sofleet_executor::AnyFuture> {
         ::std::vec::Vec::new()
     }
-    async fn run(
+    fn run(
         self,
         ctx: sofleet_executor::TaskContext,
-    ) -> ::core::result::Result<u64, sofleet_executor::TaskError> {
-        let __base = sofleet_executor::input_base(&ctx, &[]);
-        Self::call(ctx)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<u64, sofleet_executor::TaskError>,
+    > + ::core::marker::Send {
+        let __resolved = (|| -> ::core::result::Result<_, sofleet_executor::TaskError> {
+            let __base = sofleet_executor::input_base(&ctx, &[]);
+            ::core::result::Result::Ok(())
+        })();
+        async move {
+            let () = __resolved?;
+            let __out: ::core::result::Result<u64, sofleet_executor::TaskError> = Self::call(
+                ctx,
+            );
+            __out
+        }
     }
 }
 sofleet_executor::register_task!(NowTask);

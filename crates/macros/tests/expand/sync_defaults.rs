@@ -47,17 +47,29 @@ impl ::sofleet::Task for FetchListingTask {
         deps.extend(self.tags.take_dependency());
         deps
     }
-    async fn run(
+    fn run(
         self,
         ctx: ::sofleet::TaskContext,
-    ) -> ::core::result::Result<Listing, ::sofleet::TaskError> {
-        let __base = ::sofleet::input_base(
-            &ctx,
-            &[self.page.is_dependency(), self.tags.is_dependency()],
-        );
-        let page = self.page.resolve(&ctx, __base)?;
-        let tags = self.tags.resolve(&ctx, __base)?;
-        Self::call(page, tags)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<Listing, ::sofleet::TaskError>,
+    > + ::core::marker::Send {
+        let __resolved = (|| -> ::core::result::Result<_, ::sofleet::TaskError> {
+            let __base = ::sofleet::input_base(
+                &ctx,
+                &[self.page.is_dependency(), self.tags.is_dependency()],
+            );
+            let page = self.page.resolve(&ctx, __base)?;
+            let tags = self.tags.resolve(&ctx, __base)?;
+            ::core::result::Result::Ok((page, tags))
+        })();
+        async move {
+            let (page, tags) = __resolved?;
+            let __out: ::core::result::Result<Listing, ::sofleet::TaskError> = Self::call(
+                page,
+                tags,
+            );
+            __out
+        }
     }
 }
 const _: () = {
