@@ -72,17 +72,28 @@
 //!         deps.extend(self.weight.take_dependency());
 //!         deps
 //!     }
-//!     async fn run(
+//!     // The arguments are resolved before the future is made, so it holds only the body's.
+//!     fn run(
 //!         self,
 //!         ctx: ::sofleet::TaskContext,
-//!     ) -> ::core::result::Result<u64, ::sofleet::TaskError> {
-//!         let __base = ::sofleet::input_base(
-//!             &ctx,
-//!             &[self.question.is_dependency(), self.weight.is_dependency()],
-//!         );
-//!         let question = self.question.resolve(&ctx, __base)?;
-//!         let weight = self.weight.resolve(&ctx, __base)?;
-//!         Self::call(question, weight).await // no `.await` for a sync fn
+//!     ) -> impl ::core::future::Future<
+//!         Output = ::core::result::Result<u64, ::sofleet::TaskError>,
+//!     > + ::core::marker::Send {
+//!         let __resolved = (|| -> ::core::result::Result<_, ::sofleet::TaskError> {
+//!             let __base = ::sofleet::input_base(
+//!                 &ctx,
+//!                 &[self.question.is_dependency(), self.weight.is_dependency()],
+//!             );
+//!             let question = self.question.resolve(&ctx, __base)?;
+//!             let weight = self.weight.resolve(&ctx, __base)?;
+//!             ::core::result::Result::Ok((question, weight))
+//!         })();
+//!         async move {
+//!             let (question, weight) = __resolved?;
+//!             let __out: ::core::result::Result<u64, ::sofleet::TaskError> =
+//!                 Self::call(question, weight).await; // no `.await` for a sync fn
+//!             __out
+//!         }
 //!     }
 //! }
 //!
@@ -102,7 +113,7 @@
 //! ::sofleet::register_task!(ScoreTask);
 //! ```
 //!
-//! The locals `ctx`, `deps`, `__base` and `__sofleet_deps` are hygienic: arguments with those
+//! The locals `ctx`, `deps`, `__base`, `__resolved`, `__out` and `__sofleet_deps` are hygienic: arguments with those
 //! names do not clash with them.
 //!
 //! ## Where errors land
