@@ -38,10 +38,12 @@ pub struct Input<T>(Repr<T>);
 enum Repr<T> {
     /// A plain value.
     Value(T),
-    /// The `index`-th dependency of the task, with its future (client side).
-    Future { index: usize, future: TaskFuture<T> },
+    /// The `index`-th dependency of the task, with its future (client side). Kept small (the
+    /// executor's cost per task grows with the task's size): the future type-erased, the index
+    /// a `u32`.
+    Future { index: u32, future: AnyFuture },
     /// The `index`-th dependency of the task, as read back from its serialised form.
-    Dependency { index: usize },
+    Dependency { index: u32 },
 }
 
 impl<T> Input<T> {
@@ -59,7 +61,7 @@ impl<T> Input<T> {
     /// read back from bytes, whose dependency the scheduler already knows).
     pub fn dependency(&self) -> Option<AnyFuture> {
         match &self.0 {
-            Repr::Future { future, .. } => Some(future.erase()),
+            Repr::Future { future, .. } => Some(future.clone()),
             Repr::Value(_) | Repr::Dependency { .. } => None,
         }
     }
@@ -70,7 +72,7 @@ impl<T> Input<T> {
         match std::mem::replace(&mut self.0, Repr::Dependency { index: 0 }) {
             Repr::Future { index, future } => {
                 self.0 = Repr::Dependency { index };
-                Some(future.into())
+                Some(future)
             }
             other => {
                 self.0 = other;
@@ -91,7 +93,9 @@ impl<T> Input<T> {
     {
         match self.0 {
             Repr::Value(value) => Ok(value),
-            Repr::Future { index, .. } | Repr::Dependency { index } => ctx.input(base + index),
+            Repr::Future { index, .. } | Repr::Dependency { index } => {
+                ctx.input(base + index as usize)
+            }
         }
     }
 }
@@ -136,11 +140,12 @@ impl<T> IntoInput<T> for T {
 
 impl<T> IntoInput<T> for TaskFuture<T> {
     fn into_input(self, dependencies: &mut usize) -> Input<T> {
-        let index = *dependencies;
+        // A task with 2^32 future arguments does not fit in memory anyway.
+        let index = u32::try_from(*dependencies).unwrap_or(u32::MAX);
         *dependencies += 1;
         Input(Repr::Future {
             index,
-            future: self,
+            future: self.into(),
         })
     }
 }
@@ -156,7 +161,7 @@ impl<T> IntoInput<T> for &TaskFuture<T> {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Wire<V> {
     Value(V),
-    Input(usize),
+    Input(u32),
 }
 
 impl<T: Serialize> Serialize for Input<T> {
