@@ -111,13 +111,19 @@ impl Reports {
         sink.started_and_completed_many(std::mem::take(&mut self.list));
     }
 
-    /// [`flush`](Self::flush); whether jobs were dispatched meanwhile (the reports released
-    /// dependents, or another thread dispatched: either way there may be more to take).
-    pub(super) fn flush_released(&mut self, inner: &Inner, sink: &CompletionSink) -> bool {
-        let before = inner.dispatches.load(Ordering::Relaxed);
+    /// [`flush`](Self::flush); whether the reports dispatched jobs (released dependents: the
+    /// completion sink dispatches them on this thread, during the flush).
+    pub(super) fn flush_released(&mut self, sink: &CompletionSink) -> bool {
+        DISPATCHED_HERE.set(false);
         self.flush(sink);
-        inner.dispatches.load(Ordering::Relaxed) != before
+        DISPATCHED_HERE.get()
     }
+}
+
+thread_local! {
+    /// Set by every dispatch on this thread, read around one flush by
+    /// [`Reports::flush_released`]: a per-thread flag, so a dispatch costs no shared write.
+    pub(super) static DISPATCHED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The body of [`run_chunk`]: runs (and empties) `jobs`, adding the quick ones to `done`. A

@@ -97,7 +97,7 @@ async fn drain_rounds(inner: &Arc<Inner>, sink: &CompletionSink, generation: u64
             }
             if q.jobs.is_empty() {
                 drop(q);
-                released = done.flush_released(inner, sink);
+                released = done.flush_released(sink);
                 q = inner.queue.lock();
                 // Jobs are coming one by one: wait for the next a moment (spinning, a few
                 // microseconds) rather than have the next dispatch spawn a drainer.

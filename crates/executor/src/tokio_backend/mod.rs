@@ -65,8 +65,6 @@ struct Inner {
     /// one), or 0: a dispatch finding it stuck there lets a new drainer take the queue over.
     polling_since: AtomicU64,
     epoch: Instant,
-    /// Dispatches so far (read by [`Reports::flush_released`](chunk::Reports)).
-    dispatches: AtomicU64,
     /// Whether a drainer may linger (a multi-thread runtime: others can dispatch meanwhile).
     linger: bool,
 }
@@ -197,7 +195,6 @@ impl TokioBackend {
                 running: (0..SHARDS).map(|_| Mutex::default()).collect(),
                 queue: Mutex::default(),
                 queued: AtomicBool::new(false),
-                dispatches: AtomicU64::new(0),
                 owner: AtomicU64::new(0),
                 polling_since: AtomicU64::new(0),
                 epoch: Instant::now(),
@@ -240,7 +237,7 @@ impl Backend for TokioBackend {
         let Some(sink) = self.inner.sink.get() else {
             return;
         };
-        self.inner.dispatches.fetch_add(1, Ordering::Relaxed);
+        chunk::DISPATCHED_HERE.set(true);
         // Entries exist before the jobs are queued, so a chunk always finds its jobs' entries
         // unless they were cancelled.
         for job in &jobs {
