@@ -169,8 +169,14 @@ impl Client {
                         h.update(p);
                     }
                     None => {
-                        if let Err(e) = serde_json::to_writer(&mut h, &task) {
-                            ser_error = Some(e.to_string());
+                        // Into a buffer, then one update: serde_json writes token by token,
+                        // and each hasher update has a fixed cost.
+                        let mut buf = Vec::with_capacity(64);
+                        match serde_json::to_writer(&mut buf, &task) {
+                            Ok(()) => {
+                                h.update(&buf);
+                            }
+                            Err(e) => ser_error = Some(e.to_string()),
                         }
                     }
                 }
