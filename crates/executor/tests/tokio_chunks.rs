@@ -1,10 +1,11 @@
 //! The tokio backend runs jobs dispatched together in chunks (one tokio task per chunk, each
 //! job polled once inline, unfinished jobs moved to tasks of their own). These tests pin down
-//! that every job kind still behaves as when each job had its own task.
+//! that every job kind still behaves as when each job had its own task, and that jobs
+//! submitted one at a time (queued for the backend's drainer task) do too.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,10 @@ enum Mode {
     Panic,
     /// Fails fatally at once.
     Fail,
+    /// Blocks its worker thread for 400 ms on its first poll, then returns `id`.
+    Stall,
+    /// Returns `id` plus the output of its first dependency.
+    AddInput,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,7 +73,7 @@ impl Task for Probe {
     type Output = u64;
     const NAME: &'static str = "probe";
     const PURE: bool = false;
-    async fn run(self, _ctx: TaskContext) -> Result<u64, TaskError> {
+    async fn run(self, ctx: TaskContext) -> Result<u64, TaskError> {
         record(&RAN, self.id);
         let mut guard = DropGuard(self.id, true);
         let out = match self.mode {
@@ -80,6 +85,11 @@ impl Task for Probe {
             Mode::Forever => futures::future::pending().await,
             Mode::Panic => panic!("probe {} exploded", self.id),
             Mode::Fail => Err(TaskError::fatal(format!("probe {} failed", self.id))),
+            Mode::Stall => {
+                std::thread::sleep(Duration::from_millis(400));
+                Ok(self.id)
+            }
+            Mode::AddInput => Ok(self.id + ctx.input::<u64>(0)?),
         };
         guard.1 = false;
         out
@@ -271,4 +281,76 @@ async fn closures_and_tasks_dispatched_together() {
         assert_eq!(f.clone().await.unwrap(), i as u64 * 3);
     }
     assert_eq!(slow.await.unwrap(), base + 99);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn jobs_submitted_one_by_one_share_a_drainer_and_cancelled_ones_are_skipped() {
+    let client = Client::new(TokioBackend::new());
+    let base = 10_000;
+    // Nothing runs before this test yields: all 100 wait in the queue.
+    let fs: Vec<_> = (0..100)
+        .map(|i| {
+            client.submit(Probe {
+                id: base + i,
+                mode: Mode::Quick,
+            })
+        })
+        .collect();
+    for i in [0, 1, 50, 99] {
+        fs[i].cancel();
+    }
+    for (i, f) in fs.into_iter().enumerate() {
+        let r = f.await;
+        if [0, 1, 50, 99].contains(&i) {
+            assert!(matches!(r, Err(ExecError::Cancelled { .. })), "{i}: {r:?}");
+            assert!(!contains(&RAN, base + i as u64), "cancelled job {i} ran");
+        } else {
+            assert_eq!(r.unwrap(), base + i as u64);
+        }
+    }
+    assert_eq!(client.stats().in_flight, 0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_long_chain_runs_on_a_current_thread_runtime() {
+    let client = Client::new(TokioBackend::new());
+    let mut prev = client.submit(Probe {
+        id: 0,
+        mode: Mode::Quick,
+    });
+    for _ in 0..500 {
+        prev = client.submit_after(
+            &[prev.erase()],
+            Probe {
+                id: 1,
+                mode: Mode::AddInput,
+            },
+            SubmitOptions::new(),
+        );
+    }
+    assert_eq!(prev.await.unwrap(), 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_not_held_back_by_a_drainer_stuck_in_a_long_poll() {
+    let client = Client::new(TokioBackend::new());
+    let stuck = client.submit(Probe {
+        id: 20_000,
+        mode: Mode::Stall,
+    });
+    while !contains(&RAN, 20_000) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let start = Instant::now();
+    let quick = client.submit(Probe {
+        id: 20_001,
+        mode: Mode::Quick,
+    });
+    assert_eq!(quick.await.unwrap(), 20_001);
+    assert!(
+        start.elapsed() < Duration::from_millis(200),
+        "waited {:?} for the stuck job",
+        start.elapsed()
+    );
+    assert_eq!(stuck.await.unwrap(), 20_000);
 }

@@ -6,8 +6,6 @@
 
 mod chunk;
 mod drainer;
-#[cfg(test)]
-mod tests;
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
