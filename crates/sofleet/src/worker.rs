@@ -127,26 +127,26 @@ where
 /// Serves every task registered in this binary until SIGTERM or Ctrl-C.
 pub fn run(args: WorkerArgs) -> Result<WorkerStats, WorkerError> {
     let registry = TaskRegistry::collected()?;
+    let tasks = registry.tasks();
     if args.list_tasks {
-        for (name, version) in registry.tasks() {
+        for (name, version) in tasks {
             println!("{name} v{version}");
         }
         return Ok(WorkerStats::default());
     }
-    if registry.tasks().is_empty() {
+    if tasks.is_empty() {
         return Err(WorkerError::NoTasks);
     }
     let url = args
         .redis
-        .clone()
         .or_else(backend_env_url)
         .ok_or(WorkerError::NoRedis)?;
-    let mut opts = WorkerOptions::new(url.clone());
-    opts.concurrency = args.concurrency as usize;
-    opts.consumer_name = args.name.clone();
-    opts.visibility_timeout = args.visibility_timeout;
     let shown = redact_url(&url);
-    let count = registry.tasks().len();
+    let mut opts = WorkerOptions::new(url);
+    opts.concurrency = args.concurrency as usize;
+    opts.consumer_name = args.name;
+    opts.visibility_timeout = args.visibility_timeout;
+    let count = tasks.len();
     opts.on_ready = Some(std::sync::Arc::new(move |name: &str| {
         eprintln!(
             "worker {name}: connected to {shown}; runs {count} task type{} (Ctrl-C to stop)",
@@ -184,6 +184,15 @@ mod tests {
                 .unwrap_err()
                 .contains("forever")
         );
+    }
+
+    #[test]
+    fn a_program_without_tasks_is_told_where_a_worker_gets_them() {
+        // This test binary registers no task.
+        let args = WorkerArgs::try_parse_from(["w", "--redis", "redis://127.0.0.1:1"]).unwrap();
+        let err = run(args).unwrap_err();
+        assert!(matches!(err, WorkerError::NoTasks), "{err}");
+        assert!(err.to_string().contains("build it from the crate"), "{err}");
     }
 
     #[test]
