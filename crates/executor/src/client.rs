@@ -258,32 +258,29 @@ impl Client {
         let iter = tasks.into_iter();
         let mut out = Vec::with_capacity(iter.size_hint().0);
         let mut batch = Vec::with_capacity(BATCH);
+        // Hands the batch to the scheduler (one lock, one dispatch), its futures in order.
+        let flush = |batch: &mut Vec<Sub>, out: &mut Vec<TaskFuture<T::Output>>| {
+            if !batch.is_empty() {
+                self.shared
+                    .submit_batch(std::mem::take(batch), &opts, &mut |a| {
+                        out.push(TaskFuture::from_any(a, JobValue::get::<T::Output>))
+                    });
+            }
+        };
         for mut t in iter {
             let own = t.dependencies();
             if !own.is_empty() {
                 // Futures as arguments: submitted after them, in input order.
-                if !batch.is_empty() {
-                    self.shared
-                        .submit_batch(std::mem::take(&mut batch), &opts, &mut |a| {
-                            out.push(TaskFuture::from_any(a, JobValue::get::<T::Output>))
-                        });
-                }
+                flush(&mut batch, &mut out);
                 out.push(self.submit_inner(&[], own, t, opts.clone()));
                 continue;
             }
             batch.push(self.prepare(&[], t, &opts));
             if batch.len() == BATCH {
-                self.shared
-                    .submit_batch(std::mem::take(&mut batch), &opts, &mut |a| {
-                        out.push(TaskFuture::from_any(a, JobValue::get::<T::Output>))
-                    });
+                flush(&mut batch, &mut out);
             }
         }
-        if !batch.is_empty() {
-            self.shared.submit_batch(batch, &opts, &mut |a| {
-                out.push(TaskFuture::from_any(a, JobValue::get::<T::Output>))
-            });
-        }
+        flush(&mut batch, &mut out);
         out
     }
 
