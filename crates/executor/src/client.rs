@@ -344,4 +344,25 @@ impl Client {
     pub fn stats(&self) -> ClientStats {
         self.shared.stats()
     }
+
+    /// Starts recording what a dashboard shows (counters per task name, the task stream) and
+    /// returns a handle to read it; later calls return a handle on the same recorder. See
+    /// [`monitor`](crate::monitor) for what it keeps and what it costs.
+    ///
+    /// ```
+    /// use sofleet_executor::{Client, ThreadsBackend};
+    /// let client = Client::new(ThreadsBackend::new(2));
+    /// let monitor = client.monitor();
+    /// client.submit_fn("hello", || "world").result().unwrap();
+    /// let snapshot = monitor.snapshot(0);
+    /// assert_eq!(snapshot.tasks[0].name, "hello");
+    /// assert_eq!(snapshot.tasks[0].finished, 1);
+    /// ```
+    pub fn monitor(&self) -> crate::Monitor {
+        self.shared.start_monitor();
+        crate::Monitor {
+            shared: Arc::downgrade(&self.shared),
+            backend: self.shared.backend().name().to_string(),
+        }
+    }
 }

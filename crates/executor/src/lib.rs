@@ -117,6 +117,7 @@ mod future;
 mod id_hash;
 pub mod input;
 pub mod key;
+pub mod monitor;
 mod options;
 mod resources;
 mod scheduler;
@@ -136,6 +137,7 @@ pub use events::{Event, EventStream};
 pub use future::{AnyFuture, TaskFuture, Waitable};
 pub use input::{Input, IntoInput, input_base};
 pub use key::{TaskKey, TaskName};
+pub use monitor::Monitor;
 pub use options::{RetryPolicy, SubmitOptions};
 pub use resources::Resources;
 pub use stream::{

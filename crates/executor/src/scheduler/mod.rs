@@ -34,6 +34,8 @@ use crate::events::Event;
 use crate::future::{AnyFuture, Cell, Handle, Wakers};
 use crate::id_hash::{KeyMap, NodeMap as IdMap};
 use crate::key::{TaskKey, TaskName};
+use crate::monitor::MonitorSnapshot;
+use crate::monitor::recorder::Recorder;
 use crate::options::{RetryPolicy, SubmitOptions};
 
 /// Side effects collected under the lock, performed after it ([`Shared::apply`]).
@@ -57,11 +59,23 @@ struct State {
     by_key: KeyMap<TaskKey, u64>,
     resources: HashMap<String, Resource>,
     subscribers: Vec<mpsc::UnboundedSender<Event>>,
+    /// The monitor's recorder, once [`Client::monitor`](crate::Client::monitor) was called.
+    monitor: Option<Box<Recorder>>,
     next_id: u64,
     in_process: bool,
     /// The backend's name, for messages.
     backend_name: String,
     stats: ClientStats,
+}
+
+impl State {
+    fn stats(&self) -> ClientStats {
+        let mut s = self.stats;
+        s.live = self.nodes.len();
+        s.unfinished = self.nodes.values().filter(|n| !n.done).count();
+        s.in_flight = self.nodes.values().filter(|n| n.inflight.is_some()).count();
+        s
+    }
 }
 
 /// The scheduler shared by a client's clones and its futures' handles.
@@ -122,6 +136,7 @@ impl Shared {
                 by_key: KeyMap::default(),
                 resources: HashMap::new(),
                 subscribers: Vec::new(),
+                monitor: None,
                 next_id: 1,
                 in_process,
                 backend_name: backend.name().to_string(),
@@ -170,12 +185,29 @@ impl Shared {
 
     /// Current counters.
     pub(crate) fn stats(&self) -> ClientStats {
+        self.lock().stats()
+    }
+
+    /// Starts the monitor's recorder (once).
+    pub(crate) fn start_monitor(&self) {
+        let mut st = self.lock();
+        if st.monitor.is_none() {
+            st.monitor = Some(Box::new(Recorder::new()));
+        }
+    }
+
+    /// A copy of the monitor's state (empty if it was never started).
+    pub(crate) fn monitor_snapshot(&self, spans_since: u64) -> MonitorSnapshot {
         let st = self.lock();
-        let mut s = st.stats;
-        s.live = st.nodes.len();
-        s.unfinished = st.nodes.values().filter(|n| !n.done).count();
-        s.in_flight = st.nodes.values().filter(|n| n.inflight.is_some()).count();
-        s
+        let stats = st.stats();
+        match &st.monitor {
+            Some(m) => m.snapshot(stats, spans_since),
+            None => MonitorSnapshot {
+                client_alive: true,
+                stats,
+                ..MonitorSnapshot::default()
+            },
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

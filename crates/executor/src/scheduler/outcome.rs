@@ -6,6 +6,7 @@ use super::{Fx, Op, State};
 use crate::backend::{JobOutcome, JobValue};
 use crate::error::{ExecError, TaskStatus};
 use crate::events::Event;
+use crate::monitor::SpanOutcome;
 
 impl State {
     pub(super) fn apply_outcome(&mut self, id: u64, outcome: JobOutcome, fx: &mut Fx) {
@@ -24,6 +25,9 @@ impl State {
                     let attempt = spec.attempt;
                     let delay = spec.retry.delay(attempt);
                     n.cell.set_status(TaskStatus::Pending);
+                    if let Some(m) = &mut self.monitor {
+                        m.ended(id, &name, SpanOutcome::Retried);
+                    }
                     self.emit(|| Event::Retried {
                         key,
                         name,
@@ -78,6 +82,9 @@ impl State {
         let dependents = std::mem::take(&mut n.dependents);
         n.cell
             .complete(TaskStatus::Finished, Ok(value), &mut fx.wakers);
+        if let Some(m) = &mut self.monitor {
+            m.ended(id, &n.cell.name, SpanOutcome::Finished);
+        }
         if !self.subscribers.is_empty() {
             let (key, name) = (n.cell.key.clone(), n.cell.name.clone());
             self.emit(|| Event::Finished { key, name });
@@ -168,6 +175,14 @@ impl State {
         }
         let n = self.nodes.get_mut(&id).expect("present");
         n.cell.complete(status, Err(err), &mut fx.wakers);
+        if let Some(m) = &mut self.monitor {
+            let outcome = if status == TaskStatus::Cancelled {
+                SpanOutcome::Cancelled
+            } else {
+                SpanOutcome::Failed
+            };
+            m.ended(id, &name, outcome);
+        }
         if status == TaskStatus::Cancelled {
             self.emit(|| Event::Cancelled { key, name });
         } else {

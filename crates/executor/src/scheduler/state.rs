@@ -21,7 +21,7 @@ impl State {
         also_started: bool,
         fx: &mut Fx,
     ) {
-        if also_started && !self.subscribers.is_empty() {
+        if also_started && (!self.subscribers.is_empty() || self.monitor.is_some()) {
             self.started(job, false);
         }
         let id = job.node();
@@ -53,6 +53,9 @@ impl State {
         }
         if mark {
             n.cell.set_status(TaskStatus::Running);
+        }
+        if let Some(m) = &mut self.monitor {
+            m.started(id, &n.cell.name);
         }
         if self.subscribers.is_empty() {
             return;
@@ -146,6 +149,9 @@ impl State {
         );
         if sub.indexed {
             self.by_key.insert(sub.key.clone(), id);
+        }
+        if let Some(m) = &mut self.monitor {
+            m.submitted(&sub.name);
         }
         self.emit(|| Event::Submitted {
             key: sub.key.clone(),
