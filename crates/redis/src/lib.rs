@@ -29,7 +29,8 @@
 //! * Politeness across the fleet: [`RateBudget`] keeps one request schedule (and pauses) per
 //!   key, e.g. per target host and source address, in Redis for every worker and client.
 //! * Liveness: workers heartbeat `{ns}:worker:{name}` keys (listed by
-//!   [`RedisBackend::live_workers`]); each client keeps a `{ns}:client:{id}` marker whose loss
+//!   [`RedisBackend::live_workers`]; [`FleetReader`] reads them, with the queued and pending
+//!   jobs, without a backend, for `sofleet status` and the dashboard); each client keeps a `{ns}:client:{id}` marker whose loss
 //!   after a reconnect means Redis lost its data, and then resubmits every job in flight. If
 //!   Redis stays unreachable for [`RedisOptions::reconnect_timeout`], jobs in flight fail with
 //!   a clear error.
@@ -66,6 +67,7 @@ mod budget;
 mod conn;
 mod connector;
 mod error;
+mod fleet;
 mod keys;
 mod options;
 pub mod testing;
@@ -76,6 +78,7 @@ pub use backend::RedisBackend;
 pub use budget::RateBudget;
 pub use conn::redact_url;
 pub use error::RedisError;
+pub use fleet::{FleetReader, FleetStatus};
 pub use options::{
     DEFAULT_GROUP, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, ReadyHook, RedisOptions,
     WorkerOptions,

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use sofleet_redis::{RateBudget, RedisBackend, RedisOptions, WorkerOptions, run_worker};
+use sofleet_redis::{
+    FleetReader, RateBudget, RedisBackend, RedisOptions, WorkerOptions, run_worker,
+};
 
 /// URLs with a password (or a user name alone) and where nothing listens (port 1).
 const URLS: [(&str, &str); 6] = [
@@ -20,6 +22,10 @@ async fn connection_errors_never_show_the_password() {
     for (url, secret) in URLS {
         let mut opts = RedisOptions::default();
         opts.connect_timeout = Duration::from_millis(200);
+        let err = FleetReader::connect(url, &opts).await.unwrap_err();
+        let msg = format!("{err} / {err:?}");
+        assert!(!msg.contains(secret), "{url}: {msg}");
+        assert!(msg.contains("***"), "{url}: {msg}");
         let err = RedisBackend::connect(url, opts).await.unwrap_err();
         let msg = format!("{err} / {err:?}");
         assert!(!msg.contains(secret), "{url}: {msg}");

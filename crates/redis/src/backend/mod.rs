@@ -9,13 +9,15 @@
 //! * `writer.rs`: the submit path on the I/O thread (batches, cancels, the liveness marker,
 //!   resubmission after Redis lost its data);
 //! * `listener.rs`: the reply stream listener;
-//! * `workers.rs`: listing live workers.
+//! * `workers.rs`: listing live workers (also read by [`FleetReader`](crate::FleetReader)).
 
 mod dispatch;
 mod listener;
 mod state;
 mod workers;
 mod writer;
+
+pub(crate) use workers::list_workers;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,8 +31,9 @@ use tokio::sync::{mpsc, watch};
 use self::state::Inner;
 use crate::conn::{Link, ensure_group, open_client, redact_url};
 use crate::error::RedisError;
+use crate::fleet::{STATUS_COMMANDS, read_status};
 use crate::keys::{Keys, random_hex};
-use crate::{RedisOptions, WorkerInfo};
+use crate::{FleetStatus, RedisOptions, WorkerInfo};
 
 /// An executor [`Backend`](sofleet_executor::Backend) running jobs on remote workers through Redis Streams.
 ///
@@ -164,6 +167,24 @@ impl RedisBackend {
     pub async fn live_workers(&self) -> Result<Vec<WorkerInfo>, RedisError> {
         self.on_control("SCAN/MGET worker heartbeats", |link, keys| {
             Box::pin(workers::list_workers(link, keys))
+        })
+        .await
+    }
+
+    /// The fleet this client sends to: live workers, queued and pending jobs, as
+    /// [`FleetReader::status`](crate::FleetReader::status) reads it (on this backend's control
+    /// connection).
+    ///
+    /// ```no_run
+    /// # async fn demo(backend: sofleet_redis::RedisBackend) -> Result<(), sofleet_redis::RedisError> {
+    /// let status = backend.fleet_status().await?;
+    /// println!("{} jobs queued for {} workers", status.queued, status.workers.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn fleet_status(&self) -> Result<FleetStatus, RedisError> {
+        let url = self.inner.url.clone();
+        self.on_control(STATUS_COMMANDS, move |link, keys| {
+            Box::pin(read_status(link, keys, url))
         })
         .await
     }

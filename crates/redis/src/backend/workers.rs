@@ -5,7 +5,7 @@ use crate::conn::Link;
 use crate::keys::Keys;
 
 /// Workers whose heartbeat key exists, sorted by name (SCAN + MGET).
-pub(super) async fn list_workers(
+pub(crate) async fn list_workers(
     link: &mut Link,
     keys: &Keys,
 ) -> redis::RedisResult<Vec<WorkerInfo>> {

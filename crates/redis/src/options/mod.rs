@@ -25,6 +25,10 @@ pub const DEFAULT_GROUP: &str = "workers";
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 16 << 20;
 /// Smallest accepted `max_payload_bytes` of a client or worker.
 const MIN_PAYLOAD_BYTES: u64 = 1024;
+/// Most source addresses a worker publishes.
+const MAX_ADDRESSES: usize = 64;
+/// Longest source address a worker publishes, in bytes.
+const MAX_ADDRESS_BYTES: usize = 100;
 
 /// Which options struct a shared check is about (it names the option in its error).
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +78,31 @@ impl Checks {
     /// A namespace, group or consumer name: 1 to 100 characters from `[A-Za-z0-9_.-]`.
     pub(crate) fn name(self, option: &'static str, value: &str) -> Self {
         self.then(|| validate_name(option, value))
+    }
+
+    /// A list of source addresses: at most 64, each 1 to 100 characters without whitespace
+    /// or control characters (an IP address, `host:port`...).
+    pub(crate) fn addresses(self, option: &'static str, addresses: &[String]) -> Self {
+        self.then(|| {
+            let invalid = |message: String| Err(RedisError::InvalidOption { option, message });
+            if addresses.len() > MAX_ADDRESSES {
+                return invalid(format!(
+                    "must hold at most {MAX_ADDRESSES} addresses, not {}",
+                    addresses.len()
+                ));
+            }
+            match addresses.iter().find(|a| {
+                a.is_empty()
+                    || a.len() > MAX_ADDRESS_BYTES
+                    || a.chars().any(|c| c.is_whitespace() || c.is_control())
+            }) {
+                Some(bad) => invalid(format!(
+                    "{bad:?} is not a valid address: use 1 to {MAX_ADDRESS_BYTES} characters \
+                     without spaces, e.g. 10.0.0.7"
+                )),
+                None => Ok(()),
+            }
+        })
     }
 
     /// A number of at least `min`.
@@ -142,6 +171,31 @@ mod tests {
         assert!(err.to_string().contains("RedisOptions::namespace"), "{err}");
         assert!(validate_name("x", "").is_err());
         assert!(validate_name("x", &"a".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn addresses_are_bounded() {
+        let check = |list: &[&str]| {
+            let list: Vec<String> = list.iter().map(|a| a.to_string()).collect();
+            Checks(Ok(()))
+                .addresses("WorkerOptions::addresses", &list)
+                .done()
+        };
+        assert!(check(&[]).is_ok());
+        assert!(check(&["127.0.0.2", "::1", "proxy.example:3128"]).is_ok());
+        for bad in ["", "10.0.0.1 10.0.0.2", "a\nb", &"1".repeat(101)] {
+            let err = check(&["10.0.0.1", bad]).unwrap_err().to_string();
+            assert!(
+                err.starts_with("invalid option WorkerOptions::addresses: "),
+                "{err}"
+            );
+        }
+        let many = vec!["10.0.0.1"; 65];
+        let err = check(&many).unwrap_err().to_string();
+        assert!(
+            err.ends_with("must hold at most 64 addresses, not 65"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -81,6 +81,17 @@ pub struct WorkerOptions {
     /// [`TaskContext`](sofleet_executor::TaskContext), like apalis' `Data<T>` (an HTTP client,
     /// a rate budget, the worker's source address). Default: none.
     pub resources: sofleet_executor::Resources,
+    /// The source addresses this worker sends its requests from (e.g. the IP of
+    /// `sofleet worker --bind-ip`), published in its heartbeat ([`WorkerInfo::addresses`](crate::WorkerInfo::addresses))
+    /// for `sofleet status` and the dashboard; informational only, the worker library does not
+    /// send requests itself. Default: none. At most 64, each 1 to 100 characters without
+    /// spaces or control characters.
+    ///
+    /// ```
+    /// let mut opts = sofleet_redis::WorkerOptions::new("redis://127.0.0.1:6379");
+    /// opts.addresses = vec!["10.0.0.7".into()];
+    /// ```
+    pub addresses: Vec<String>,
     /// Called once the worker has connected, joined the group and announced itself, with its
     /// consumer name (e.g. to print "connected" only when it is true). Default: none.
     pub on_ready: Option<ReadyHook>,
@@ -107,6 +118,7 @@ impl std::fmt::Debug for WorkerOptions {
             .field("reply_ttl", &self.reply_ttl)
             .field("tls_ca_file", &self.tls_ca_file)
             .field("resources", &self.resources)
+            .field("addresses", &self.addresses)
             .field("on_ready", &self.on_ready.is_some())
             .finish()
     }
@@ -143,6 +155,7 @@ impl WorkerOptions {
             consumer_idle_removal: Duration::from_secs(600),
             tls_ca_file: None,
             resources: sofleet_executor::Resources::new(),
+            addresses: Vec::new(),
             on_ready: None,
         }
     }
@@ -183,6 +196,7 @@ impl WorkerOptions {
                 self.consumer_idle_removal >= self.visibility_timeout,
                 "at least WorkerOptions::visibility_timeout",
             )
+            .addresses("WorkerOptions::addresses", &self.addresses)
             .done()
     }
 }

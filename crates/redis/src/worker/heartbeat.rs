@@ -17,6 +17,25 @@ pub(super) fn host_name() -> String {
         .unwrap_or_else(|| "worker".to_string())
 }
 
+/// Resident memory of this process in bytes, from `/proc/self/status` (Linux); `None`
+/// elsewhere or when it cannot be read.
+pub(super) fn resident_memory_bytes() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| vm_rss_bytes(&status))
+}
+
+/// The `VmRSS:` line of a `/proc/PID/status` text, in bytes (the kernel writes it in kB).
+fn vm_rss_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let mut words = line.split_whitespace();
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => value.checked_mul(1024),
+        _ => None,
+    }
+}
+
 pub(super) async fn heartbeat_once(link: &mut Link, shared: &Shared) {
     let info = WorkerInfo {
         name: shared.consumer.clone(),
@@ -25,6 +44,9 @@ pub(super) async fn heartbeat_once(link: &mut Link, shared: &Shared) {
         concurrency: shared.opts.concurrency,
         running: shared.running.load(Ordering::Relaxed),
         completed: shared.completed.load(Ordering::Relaxed),
+        failed: shared.failed.load(Ordering::Relaxed),
+        rss_bytes: resident_memory_bytes(),
+        addresses: shared.opts.addresses.clone(),
         started_at_ms: shared.started_at_ms,
         heartbeat_ms: now_ms(),
         tasks: shared.tasks.clone(),
@@ -80,5 +102,22 @@ pub(super) async fn heartbeat_loop(
     let key = shared.keys.worker(&shared.consumer);
     if let Ok(mut c) = link.conn().await {
         let _ = redis::cmd("DEL").arg(key).query_async::<()>(&mut c).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_rss_is_read_in_bytes() {
+        let status = "Name:\tsofleet\nVmPeak:\t  200 kB\nVmRSS:\t   51200 kB\nThreads:\t4\n";
+        assert_eq!(vm_rss_bytes(status), Some(50 << 20));
+        assert_eq!(vm_rss_bytes("Name:\tx\n"), None);
+        assert_eq!(vm_rss_bytes("VmRSS:\tlots kB\n"), None);
+        assert_eq!(vm_rss_bytes("VmRSS:\t12 MB\n"), None);
+        if cfg!(target_os = "linux") {
+            assert!(resident_memory_bytes().is_some_and(|b| b > 0));
+        }
     }
 }
