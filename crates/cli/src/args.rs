@@ -96,6 +96,12 @@ pub enum Command {
         sofleet worker --redis rediss://:PASSWORD@redis.example:6380 --bind-ip 10.0.0.7\n\n\
         Clients send work with `sofleet crawl --backend redis://HOST:PORT ...`.")]
     Worker(WorkerArgs),
+    /// Show a Redis fleet: its workers (concurrency, jobs, memory, addresses) and queued jobs.
+    #[command(after_help = "Examples:\n  \
+        sofleet status --redis redis://127.0.0.1:6379\n  \
+        SOFLEET_REDIS=rediss://:PASSWORD@redis.example:6380 sofleet status\n  \
+        sofleet status --redis redis://127.0.0.1:6379 --json | jq .total_concurrency")]
+    Status(StatusArgs),
     /// Serve the mock Stack Overflow site (the one the tests and the demo use).
     #[command(
         name = "mock-site",
@@ -361,6 +367,21 @@ pub struct WorkerArgs {
     /// every worker that sends from the same address to the same host.
     #[arg(long)]
     pub local_budget: bool,
+}
+
+/// Arguments of `sofleet status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The fleet's Redis server: `redis://[:PASSWORD@]HOST[:PORT][/DB]`, or `rediss://` for
+    /// TLS (the URL its workers were started with).
+    #[arg(long)]
+    pub redis: String,
+    /// Print the status as one JSON object (for scripts) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up reaching Redis after this long (1ms to 1h).
+    #[arg(long, default_value = "5s", value_parser = parse_request_timeout)]
+    pub connect_timeout: Duration,
 }
 
 /// Arguments of `sofleet mock-site`: every fault of the mock site has a flag, so a crawler's

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Titles(args) => cmd::titles::run(args),
         Command::Extract(args) => cmd::extract::run(args),
         Command::Worker(args) => cmd::worker::run(args),
+        Command::Status(args) => cmd::status::run(args),
         Command::MockSite(args) => cmd::mock_site::run(args),
         Command::Fetch(args) => cmd::fetch::run(args),
         Command::Completions(args) => {

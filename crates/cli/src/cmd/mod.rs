@@ -5,6 +5,7 @@ pub mod extract;
 pub mod fetch;
 pub mod mock_site;
 pub mod report;
+pub mod status;
 pub mod summary;
 pub mod titles;
 pub mod worker;

@@ -103,6 +103,8 @@ pub fn run(args: WorkerArgs) -> CmdResult {
     opts.concurrency = args.concurrency as usize;
     opts.visibility_timeout = args.visibility_timeout;
     opts.consumer_name = Some(name);
+    // Published in the heartbeat for `sofleet status` and the dashboard.
+    opts.addresses = args.bind_ip.iter().map(ToString::to_string).collect();
     opts.resources = crawl_worker.into_resources();
     let url = redact_url(&args.redis);
     opts.on_ready = Some(std::sync::Arc::new(move |name: &str| {
