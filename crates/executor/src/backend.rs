@@ -31,6 +31,8 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use std::time::Instant;
+
 use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -250,6 +252,26 @@ pub trait JobListener: Send + Sync + 'static {
         self.started(id);
         self.completed(id, outcome);
     }
+    /// Whether the listener records when jobs start (a [`Monitor`](crate::Monitor) is
+    /// attached): a backend that reports start and end in one step then reads the clock before
+    /// running a job and after it, and reports with
+    /// [`completed_with_times`](JobListener::completed_with_times). Checked once per job: keep
+    /// it cheap.
+    fn wants_start_times(&self) -> bool {
+        false
+    }
+    /// A job ran from `started` to `ended` (one step, like
+    /// [`started_and_completed`](JobListener::started_and_completed)).
+    fn completed_with_times(
+        &self,
+        id: JobId,
+        started: Instant,
+        ended: Instant,
+        outcome: JobOutcome,
+    ) {
+        let _ = (started, ended);
+        self.started_and_completed(id, outcome);
+    }
     /// Many jobs ended: the same as calling [`completed`](JobListener::completed) (or, if
     /// `also_started`, [`started_and_completed`](JobListener::started_and_completed)) for each
     /// report in order, but a listener may process the batch in one step.
@@ -296,6 +318,23 @@ impl CompletionSink {
     /// Reports that job `id` began and ended at once (cheaper than `started` + `completed`).
     pub fn started_and_completed(&self, id: JobId, outcome: JobOutcome) {
         self.inner.started_and_completed(id, outcome)
+    }
+
+    /// Whether the client records start times (see [`JobListener::wants_start_times`]).
+    pub fn wants_start_times(&self) -> bool {
+        self.inner.wants_start_times()
+    }
+
+    /// Reports that job `id` ran from `started` to `ended` (see
+    /// [`JobListener::completed_with_times`]).
+    pub fn completed_with_times(
+        &self,
+        id: JobId,
+        started: Instant,
+        ended: Instant,
+        outcome: JobOutcome,
+    ) {
+        self.inner.completed_with_times(id, started, ended, outcome)
     }
 
     /// Reports many ended jobs (e.g. a pipelined batch from a remote backend).

@@ -38,6 +38,10 @@ pub const SPAN_CAPACITY: usize = 4096;
 /// [`OTHER_TASKS`].
 pub const NAME_CAPACITY: usize = 256;
 
+/// Lanes of the task stream, at most: past this many attempts at once, the newest share the
+/// last lane.
+pub const MAX_LANES: usize = 128;
+
 /// The row that counts tasks whose name came after [`NAME_CAPACITY`] others.
 pub const OTHER_TASKS: &str = "(other tasks)";
 
@@ -213,8 +217,10 @@ pub struct TaskSpan {
     pub seq: u64,
     /// The task name.
     pub name: TaskName,
-    /// The lane: attempts on one lane never overlap, and a new attempt takes the lowest free
-    /// lane, so lanes read like the worker slots of a task stream.
+    /// The lane: a new attempt takes, of the lanes free since its start, the one freed last
+    /// (the slot its worker just left, even when reports arrive out of order), so lanes read
+    /// like the worker slots of a task stream and attempts on one lane never overlap (below
+    /// [`MAX_LANES`] attempts at once).
     pub lane: u32,
     /// When the attempt started, from the monitor's start.
     pub start: Duration,
@@ -226,8 +232,7 @@ pub struct TaskSpan {
 
 /// The monitor's recorder inside the scheduler state.
 pub(crate) mod recorder {
-    use std::cmp::Reverse;
-    use std::collections::{BinaryHeap, HashMap, VecDeque};
+    use std::collections::{HashMap, VecDeque};
 
     use super::*;
     use crate::id_hash::NodeMap;
@@ -236,6 +241,13 @@ pub(crate) mod recorder {
         slot: u32,
         lane: u32,
         start: Instant,
+        /// The end, when the backend measured it (else the time of its report).
+        end: Option<Instant>,
+    }
+
+    struct Lane {
+        open: bool,
+        free_since: Instant,
     }
 
     struct Ended {
@@ -255,8 +267,7 @@ pub(crate) mod recorder {
         /// type finds its row without hashing.
         last: Option<(usize, usize, u32)>,
         open: NodeMap<Open>,
-        free_lanes: BinaryHeap<Reverse<u32>>,
-        lanes: u32,
+        lanes: Vec<Lane>,
         ended: VecDeque<Ended>,
         next_seq: u64,
     }
@@ -269,8 +280,7 @@ pub(crate) mod recorder {
                 slots: HashMap::new(),
                 last: None,
                 open: NodeMap::default(),
-                free_lanes: BinaryHeap::new(),
-                lanes: 0,
+                lanes: Vec::new(),
                 ended: VecDeque::with_capacity(SPAN_CAPACITY),
                 next_seq: 1,
             }
@@ -325,27 +335,54 @@ pub(crate) mod recorder {
             self.row(name).submitted += 1;
         }
 
-        pub(crate) fn started(&mut self, node: u64, name: &TaskName) {
+        pub(crate) fn started(&mut self, node: u64, name: &TaskName, at: Instant) {
             if self.open.contains_key(&node) {
                 return;
             }
             let slot = self.slot(name);
             self.names[slot as usize].1.running += 1;
-            let lane = match self.free_lanes.pop() {
-                Some(Reverse(l)) => l,
-                None => {
-                    self.lanes += 1;
-                    self.lanes - 1
-                }
-            };
+            let lane = self.take_lane(at);
             self.open.insert(
                 node,
                 Open {
                     slot,
                     lane,
-                    start: Instant::now(),
+                    start: at,
+                    end: None,
                 },
             );
+        }
+
+        /// Sets the end of `node`'s running attempt, measured by the backend.
+        pub(crate) fn set_end(&mut self, node: u64, end: Instant) {
+            if let Some(open) = self.open.get_mut(&node) {
+                open.end = Some(end.max(open.start));
+            }
+        }
+
+        /// Of the lanes free since `at` (a start reported late may be in the past), the one
+        /// freed last, opened.
+        fn take_lane(&mut self, at: Instant) -> u32 {
+            let free = self
+                .lanes
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.open && l.free_since <= at)
+                .max_by_key(|(i, l)| (l.free_since, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i);
+            let index = match free {
+                Some(i) => i,
+                None if self.lanes.len() < MAX_LANES => {
+                    self.lanes.push(Lane {
+                        open: false,
+                        free_since: at,
+                    });
+                    self.lanes.len() - 1
+                }
+                None => MAX_LANES - 1,
+            };
+            self.lanes[index].open = true;
+            index as u32
         }
 
         /// The attempt of `node` ended with `outcome`; the task's counters move accordingly.
@@ -354,7 +391,10 @@ pub(crate) mod recorder {
                 Some(open) => {
                     let row = &mut self.names[open.slot as usize].1;
                     row.running = row.running.saturating_sub(1);
-                    self.free_lanes.push(Reverse(open.lane));
+                    let end = open.end.unwrap_or_else(Instant::now);
+                    let lane = &mut self.lanes[open.lane as usize];
+                    lane.open = false;
+                    lane.free_since = lane.free_since.max(end);
                     if self.ended.len() == SPAN_CAPACITY {
                         self.ended.pop_front();
                     }
@@ -362,7 +402,7 @@ pub(crate) mod recorder {
                         slot: open.slot,
                         lane: open.lane,
                         start: open.start,
-                        end: Instant::now(),
+                        end,
                         outcome,
                     });
                     self.next_seq += 1;
@@ -421,7 +461,7 @@ pub(crate) mod recorder {
                 running,
                 spans,
                 next_span: self.next_seq,
-                lanes: self.lanes,
+                lanes: self.lanes.len() as u32,
             }
         }
     }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 
@@ -131,9 +132,14 @@ fn worker_loop(rx: Receiver<Job>, w: Arc<Worker>) {
             }
         }
         let mut fut = std::pin::pin!(run_job_inline(job, w.registry.as_ref(), &w.resources));
+        // A monitor draws the job from its start: read the clock only then.
+        let started = sink.wants_start_times().then(Instant::now);
         // Most short tasks finish on their first poll: report start and end in one step.
         match rt.block_on(async { futures::poll!(&mut fut) }) {
-            std::task::Poll::Ready(out) => sink.started_and_completed(id, out),
+            std::task::Poll::Ready(out) => match started {
+                Some(at) => sink.completed_with_times(id, at, Instant::now(), out),
+                None => sink.started_and_completed(id, out),
+            },
             std::task::Poll::Pending => {
                 sink.started(id);
                 let out = rt.block_on(fut);

@@ -157,6 +157,44 @@ async fn tokio_backend_counts_and_spans() {
     counts_and_spans(Client::new(TokioBackend::new()), 28).await;
 }
 
+/// Blocks its thread for `ms`: it finishes on its first poll, so the threads backend reports
+/// its start and end in one step, with the start time read before running it.
+#[derive(Serialize, Deserialize, Clone)]
+struct Block {
+    id: u64,
+    ms: u64,
+}
+
+impl Task for Block {
+    type Output = u64;
+    const NAME: &'static str = "block";
+    async fn run(self, _ctx: TaskContext) -> Result<u64, TaskError> {
+        std::thread::sleep(Duration::from_millis(self.ms));
+        Ok(self.id)
+    }
+}
+
+#[test]
+fn spans_of_tasks_reported_in_one_step_start_when_the_task_started() {
+    let client = Client::new(ThreadsBackend::new(3));
+    let monitor = client.monitor();
+    let futures = client.map((0..9).map(|id| Block { id, ms: 40 }));
+    for f in &futures {
+        f.result().unwrap();
+    }
+    let s = monitor.snapshot(0);
+    assert_eq!(s.spans.len(), 9);
+    for span in &s.spans {
+        assert!(
+            span.end - span.start >= Duration::from_millis(35),
+            "{span:?}"
+        );
+    }
+    // Three threads: three lanes, each running three tasks one after another.
+    assert_eq!(s.lanes, 3, "{:?}", s.spans);
+    assert_lanes_disjoint(&s.spans);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn running_tasks_are_listed_with_their_lanes() {
     let client = Client::new(ThreadsBackend::new(3));

@@ -18,8 +18,9 @@ mod outcome;
 mod state;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::channel::mpsc;
 use parking_lot::{Mutex, MutexGuard};
@@ -83,6 +84,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     backend: Box<dyn Backend>,
     in_process: bool,
+    /// Whether a monitor records start times (shared with the backend's listener).
+    monitoring: Arc<AtomicBool>,
 }
 
 /// One prepared submission: key, payload or runner, or the error that fails it at once.
@@ -101,9 +104,23 @@ pub(crate) struct Sub {
 
 /// The backend's [`CompletionSink`] reports into the scheduler (weakly: reports after the
 /// client is gone are dropped).
-struct Listener(Weak<Shared>);
+struct Listener(Weak<Shared>, Arc<AtomicBool>);
 
 impl JobListener for Listener {
+    fn wants_start_times(&self) -> bool {
+        self.1.load(Ordering::Relaxed)
+    }
+    fn completed_with_times(
+        &self,
+        id: JobId,
+        started: Instant,
+        ended: Instant,
+        outcome: JobOutcome,
+    ) {
+        if let Some(s) = self.0.upgrade() {
+            s.on_completed_with_times(id, (started, ended), outcome);
+        }
+    }
     fn started(&self, id: JobId) {
         if let Some(s) = self.0.upgrade() {
             s.on_started(id);
@@ -144,8 +161,12 @@ impl Shared {
             }),
             backend,
             in_process,
+            monitoring: Arc::new(AtomicBool::new(false)),
         });
-        let sink = CompletionSink::new(Arc::new(Listener(Arc::downgrade(&shared))));
+        let sink = CompletionSink::new(Arc::new(Listener(
+            Arc::downgrade(&shared),
+            shared.monitoring.clone(),
+        )));
         shared.backend.attach(sink);
         shared
     }
@@ -193,6 +214,7 @@ impl Shared {
         let mut st = self.lock();
         if st.monitor.is_none() {
             st.monitor = Some(Box::new(Recorder::new()));
+            self.monitoring.store(true, Ordering::Relaxed);
         }
     }
 
@@ -326,6 +348,24 @@ impl Shared {
         let mut fx = Fx::default();
         self.lock()
             .job_completed(job, outcome, also_started, &mut fx);
+        self.apply(fx);
+    }
+
+    fn on_completed_with_times(
+        self: &Arc<Self>,
+        job: JobId,
+        (started, ended): (Instant, Instant),
+        outcome: JobOutcome,
+    ) {
+        let mut fx = Fx::default();
+        {
+            let mut st = self.lock();
+            st.started_at(job, false, started);
+            if let Some(m) = &mut st.monitor {
+                m.set_end(job.node(), ended);
+            }
+            st.job_completed(job, outcome, false, &mut fx);
+        }
         self.apply(fx);
     }
 

@@ -2,6 +2,7 @@
 //! reading the backend's reports.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::node::{Node, Spec};
 use super::{Fx, Op, Shared, State, Sub};
@@ -42,8 +43,18 @@ impl State {
         }
     }
 
-    /// A job began: mark the node running (if `mark`) and emit `Started`.
+    /// A job began now: mark the node running (if `mark`) and emit `Started`.
     pub(super) fn started(&mut self, job: JobId, mark: bool) {
+        let at = if self.monitor.is_some() {
+            Some(Instant::now())
+        } else {
+            None
+        };
+        self.started_at(job, mark, at);
+    }
+
+    /// A job began at `at` (now if `None`).
+    pub(super) fn started_at(&mut self, job: JobId, mark: bool, at: impl Into<Option<Instant>>) {
         let id = job.node();
         let Some(n) = self.nodes.get(&id) else {
             return;
@@ -55,7 +66,7 @@ impl State {
             n.cell.set_status(TaskStatus::Running);
         }
         if let Some(m) = &mut self.monitor {
-            m.started(id, &n.cell.name);
+            m.started(id, &n.cell.name, at.into().unwrap_or_else(Instant::now));
         }
         if self.subscribers.is_empty() {
             return;
