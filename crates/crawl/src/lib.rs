@@ -23,6 +23,7 @@ mod events;
 mod fetch;
 mod host;
 mod pipeline;
+mod politeness;
 mod response;
 mod robots;
 mod stats;
@@ -40,6 +41,7 @@ pub use error::{CrawlError, FetchFailure};
 pub use events::{CrawlEvent, CrawlProgress, CrawlSummary, NotFetched, StopFlag, WorkerSummary};
 pub use fetch::{Fetcher, MAX_REDIRECTS, Page};
 pub use pipeline::{CrawlResume, crawl, crawl_resume, crawl_until, host_resource};
+pub use politeness::HostPoliteness;
 pub use response::parse_retry_after;
 pub use robots::{
     ROBOTS_MAX_ANCHORED_RULES, ROBOTS_MAX_BYTES, ROBOTS_MAX_RULE_BYTES, ROBOTS_MAX_RULES,

@@ -355,6 +355,15 @@ impl CrawlWorker {
         Ok(fetcher)
     }
 
+    /// The fetchers of the runs kept now.
+    pub(crate) fn fetchers(&self) -> Vec<Arc<Fetcher>> {
+        self.runs
+            .lock()
+            .values()
+            .map(|e| e.fetcher.clone())
+            .collect()
+    }
+
     /// Drops the fetcher of a finished run (tasks still holding it keep working).
     pub fn release(&self, run_id: u64) {
         self.runs.lock().retain(|(_, id), _| *id != run_id);

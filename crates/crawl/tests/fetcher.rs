@@ -459,3 +459,59 @@ fn retry_after_accepts_seconds_and_http_dates() {
     assert_eq!(parse_retry_after("-3"), None);
     assert_eq!(parse_retry_after(""), None);
 }
+
+#[tokio::test]
+async fn politeness_shows_the_pause_a_site_asked_for_counting_down_and_its_429s() {
+    let (server, log) = server_with_robots(None).await;
+    let limited = (
+        429,
+        ResponseTemplate::new(429)
+            .insert_header("Retry-After", "2")
+            .set_body_string("slow down"),
+    );
+    route(&server, &log, "/a", vec![limited, ok("a")]).await;
+    let config = CrawlConfig {
+        requests_per_second: Some(20.0),
+        ..config(&server)
+    };
+    let fetcher = Arc::new(Fetcher::new(&config).unwrap());
+    let before = fetcher.politeness();
+    assert_eq!(before.interval, Some(Duration::from_millis(50)));
+    assert_eq!(before.requests_per_second(), Some(20.0));
+    assert_eq!(
+        (before.in_flight, before.requests, before.paused_for),
+        (0, 0, None)
+    );
+    assert_eq!(
+        before.max_in_flight,
+        config.max_concurrency_per_host as usize
+    );
+    assert!(before.host.starts_with("127.0.0.1:"), "{before:?}");
+
+    let f2 = fetcher.clone();
+    let url = format!("{}/a", server.uri());
+    let a = tokio::spawn(async move { f2.fetch(&url, None).await });
+    while requests_to(&log, "/a").is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let paused = fetcher.politeness();
+    assert_eq!(paused.too_many_requests, 1, "{paused:?}");
+    let left = paused.paused_for.expect("a pause is on");
+    assert!(
+        left > Duration::from_millis(1000) && left <= Duration::from_secs(2),
+        "{left:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = fetcher.politeness().paused_for.expect("still paused");
+    assert!(
+        later < left,
+        "the pause counts down: {left:?} then {later:?}"
+    );
+
+    a.await.unwrap().unwrap();
+    let after = fetcher.politeness();
+    assert_eq!((after.paused_for, after.in_flight), (None, 0));
+    assert_eq!(after.requests, requests_to(&log, "/a").len() as u64 + 1); // + robots.txt
+    assert_eq!(after.stopped, None);
+}
