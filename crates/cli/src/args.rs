@@ -2,7 +2,7 @@
 //! and their parsers are in `values.rs`; what derive cannot say (environment variables,
 //! exit codes in `--help`) is added in `command.rs`.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,10 +28,11 @@ pub use sofleet_records::Sort;
         sofleet extract saved/*.html > records.jsonl\n  \
         sofleet mock-site --port 8080 --latency 100ms\n\n\
         Environment:\n  \
-        Every flag can be set by a variable: SOFLEET_<FLAG> for crawl, titles, report and\n  \
-        extract (SOFLEET_RATE=5/s, SOFLEET_BASE_URL=...), SOFLEET_WORKER_<FLAG> for worker\n  \
-        (SOFLEET_WORKER_REDIS=redis://...), SOFLEET_MOCK_SITE_<FLAG> for mock-site. A flag on\n  \
-        the command line wins. RUST_LOG sets the log filter."
+        Every flag can be set by a variable: SOFLEET_<FLAG> for crawl, titles, report,\n  \
+        extract, status and dashboard (SOFLEET_RATE=5/s, SOFLEET_REDIS=...),\n  \
+        SOFLEET_WORKER_<FLAG> for worker (SOFLEET_WORKER_REDIS=redis://...),\n  \
+        SOFLEET_MOCK_SITE_<FLAG> for mock-site. A flag on the command line wins. RUST_LOG sets\n  \
+        the log filter."
 )]
 pub struct Cli {
     /// More log output: -v one line per request, -vv scheduling events too. RUST_LOG
@@ -102,6 +103,13 @@ pub enum Command {
         SOFLEET_REDIS=rediss://:PASSWORD@redis.example:6380 sofleet status\n  \
         sofleet status --redis redis://127.0.0.1:6379 --json | jq .total_concurrency")]
     Status(StatusArgs),
+    /// Serve a live dashboard of a Redis fleet (workers, throughput, queue), from Redis alone.
+    #[command(after_help = "Examples:\n  \
+        sofleet dashboard --redis redis://127.0.0.1:6379\n  \
+        sofleet dashboard --redis redis://127.0.0.1:6379 --addr 0.0.0.0:8787 --dashboard-token \"$TOKEN\"\n\n\
+        Open the printed URL; /api/status serves the same data as JSON, /metrics as Prometheus \
+        text.")]
+    Dashboard(FleetDashboardArgs),
     /// Serve the mock Stack Overflow site (the one the tests and the demo use).
     #[command(
         name = "mock-site",
@@ -243,6 +251,57 @@ pub struct CrawlArgs {
     pub stats_json: Option<PathBuf>,
     #[command(flatten)]
     pub http: HttpArgs,
+    /// Serve a live dashboard of the crawl (progress, task stream, workers, politeness,
+    /// failures) at this address, `127.0.0.1:8787` when given without one (the next free
+    /// port if busy). The URL is printed at the start.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DASHBOARD_ADDR)]
+    pub dashboard: Option<SocketAddr>,
+    #[command(flatten)]
+    pub dashboard_access: DashboardAccess,
+    /// After the crawl, keep the dashboard up this long with the final figures (`30s`, at
+    /// most 1h; Ctrl-C ends it sooner).
+    #[arg(long, default_value = "0s", value_parser = parse_linger, requires = "dashboard")]
+    pub dashboard_linger: Duration,
+}
+
+/// The default dashboard address (Dask's port, on loopback).
+pub const DASHBOARD_ADDR: &str = sofleet_dashboard::DEFAULT_ADDR;
+
+/// Who may open a dashboard.
+#[derive(Debug, Args)]
+pub struct DashboardAccess {
+    /// A token every request to the dashboard must carry (`?token=…` or `Authorization:
+    /// Bearer …`); required to bind an address other than loopback. 8 to 256 characters from
+    /// A-Z a-z 0-9 - _ . (Prefer the environment variable: a command line can be seen by
+    /// other users.)
+    #[arg(long, env = "SOFLEET_DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: Option<String>,
+}
+
+/// `--dashboard-linger`: a duration up to an hour.
+fn parse_linger(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d > crate::dashboard::MAX_LINGER {
+        return Err(format!("{s} is longer than 1h"));
+    }
+    Ok(d)
+}
+
+/// Arguments of `sofleet dashboard`.
+#[derive(Debug, Args)]
+pub struct FleetDashboardArgs {
+    /// The fleet's Redis server: `redis://[:PASSWORD@]HOST[:PORT][/DB]`, or `rediss://` for
+    /// TLS (the URL its workers were started with).
+    #[arg(long)]
+    pub redis: String,
+    /// Where to serve the dashboard (the next free port if busy).
+    #[arg(long, default_value = DASHBOARD_ADDR)]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub access: DashboardAccess,
+    /// Give up reaching Redis at the start after this long (1ms to 1h).
+    #[arg(long, default_value = "5s", value_parser = parse_request_timeout)]
+    pub connect_timeout: Duration,
 }
 
 /// Arguments of `sofleet report`.

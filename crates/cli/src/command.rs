@@ -15,12 +15,14 @@ pub const EXIT_CODES: &str = "Exit codes:
   4  partial result (some pages failed and were recorded as failure rows)";
 
 /// The prefix of the environment variables of a subcommand's flags: the crawling commands
-/// share theirs (`SOFLEET_RATE` is the rate of `crawl` and `titles`), and `status` takes it
-/// (`SOFLEET_REDIS`); a worker's and the mock site's are their own, so a crawl's settings
+/// share theirs (`SOFLEET_RATE` is the rate of `crawl` and `titles`), and `status` and
+/// `dashboard` take it (`SOFLEET_REDIS`); a worker's and the mock site's are their own, so a crawl's settings
 /// never change a worker's policy.
 fn env_prefix(subcommand: &str) -> Option<&'static str> {
     match subcommand {
-        "crawl" | "titles" | "report" | "extract" | "fetch" | "status" => Some("SOFLEET_"),
+        "crawl" | "titles" | "report" | "extract" | "fetch" | "status" | "dashboard" => {
+            Some("SOFLEET_")
+        }
         "worker" => Some("SOFLEET_WORKER_"),
         "mock-site" => Some("SOFLEET_MOCK_SITE_"),
         _ => None,

@@ -11,6 +11,7 @@
 mod args;
 mod cmd;
 mod command;
+mod dashboard;
 mod exit;
 mod http_args;
 mod progress;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Worker(args) => cmd::worker::run(args),
         Command::Status(args) => cmd::status::run(args),
+        Command::Dashboard(args) => cmd::dashboard::run(args),
         Command::MockSite(args) => cmd::mock_site::run(args),
         Command::Fetch(args) => cmd::fetch::run(args),
         Command::Completions(args) => {

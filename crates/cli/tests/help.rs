@@ -23,6 +23,7 @@ fn every_help_text() {
         "titles",
         "extract",
         "worker",
+        "dashboard",
         "mock-site",
         "fetch",
         "completions",

@@ -202,7 +202,7 @@ impl StopFlag {
     }
 
     /// Resolves once a stop is asked for.
-    pub(crate) async fn stopped(&self) {
+    pub async fn stopped(&self) {
         loop {
             let notified = self.0.1.notified();
             if self.is_stopped() {

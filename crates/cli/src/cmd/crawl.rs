@@ -2,6 +2,7 @@
 //! survives being killed (see `sofleet-store`) and resumes where it was.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::anyhow;
@@ -14,9 +15,12 @@ use sofleet_store::{Dataset, Finalised, Journal, StoreError};
 
 use crate::args::{BackendChoice, CrawlArgs};
 use crate::cmd::summary::{Pace, crawl_json, write_json};
-use crate::cmd::{backend_client, millis, runtime, watch_workers, whole_millis};
+use crate::cmd::{BackendClient, backend_client, millis, runtime, watch_workers, whole_millis};
+use crate::dashboard::{CrawlPanels, FleetWorkers, linger_and_stop, start};
 use crate::exit::{CmdResult, Failure};
 use crate::progress::Progress;
+use sofleet_dashboard::{Dashboard, LocalWorker};
+use sofleet_redis::{FleetReader, RedisOptions};
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -43,6 +47,37 @@ fn store_failure(e: StoreError) -> Failure {
         StoreError::BadOutput { .. } => Failure::Usage(format!("{e} (--out)")),
         other => Failure::Input(anyhow!(other)),
     }
+}
+
+/// Serves the crawl's dashboard: the client's progress and task stream, this process as its
+/// worker (local backends) or the fleet's workers (Redis), and the crawl's panels.
+async fn crawl_dashboard(
+    args: &CrawlArgs,
+    client: &sofleet_executor::Client,
+    addr: std::net::SocketAddr,
+    panels: &Arc<CrawlPanels>,
+    local: bool,
+) -> Result<sofleet_dashboard::DashboardHandle, Failure> {
+    let title = format!("sofleet crawl: {}", args.tags.join(", "));
+    let mut dashboard = Dashboard::new(title)
+        .monitor(client.monitor())
+        .panel_source(panels.clone());
+    if local {
+        dashboard =
+            dashboard.local_worker(LocalWorker::with_concurrency(args.concurrency as usize));
+    }
+    if let BackendChoice::Redis(url) = &args.backend {
+        let reader = FleetReader::connect(url, &RedisOptions::default())
+            .await
+            .map_err(|e| super::status::failure(e, url))?;
+        dashboard = dashboard.worker_source(Arc::new(FleetWorkers::new(reader)));
+    }
+    start(
+        dashboard,
+        addr,
+        args.dashboard_access.dashboard_token.clone(),
+    )
+    .await
 }
 
 /// What the sink saw, beyond what the crawl's summary counts.
@@ -165,8 +200,18 @@ pub fn run(args: CrawlArgs) -> CmdResult {
     // Why the fleet had no live worker, if it had none: sent before the crawl is stopped.
     let (no_workers, mut no_workers_failure) = tokio::sync::oneshot::channel::<Failure>();
     let summary: CrawlSummary = rt.block_on(async {
-        let (client, fleet) =
-            backend_client(&args.backend, args.concurrency as usize, &config).await?;
+        let BackendClient {
+            client,
+            fleet,
+            local_worker,
+        } = backend_client(&args.backend, args.concurrency as usize, &config).await?;
+        let panels = Arc::new(CrawlPanels::new(local_worker.clone()));
+        let dashboard = match args.dashboard {
+            Some(addr) => {
+                Some(crawl_dashboard(&args, &client, addr, &panels, local_worker.is_some()).await?)
+            }
+            None => None,
+        };
         if let (Some(fleet), BackendChoice::Redis(url)) = (fleet, &args.backend) {
             let (url, host, limit, stop) = (
                 url.clone(),
@@ -187,6 +232,7 @@ pub fn run(args: CrawlArgs) -> CmdResult {
             let written = match event {
                 CrawlEvent::Question(q) => journal.append_question(&q),
                 CrawlEvent::Failure(f) => {
+                    panels.failed(&f);
                     if matches!(f.kind, FailureKind::Connect | FailureKind::Timeout) {
                         seen.first_network_failure.get_or_insert(f.message.clone());
                     }
@@ -223,6 +269,9 @@ pub fn run(args: CrawlArgs) -> CmdResult {
         })
         .await;
         progress.finish();
+        if let Some(handle) = dashboard {
+            linger_and_stop(handle, args.dashboard_linger, &stop).await;
+        }
         summary.map_err(|e| Failure::Usage(e.to_string()))
     })?;
     journal.sync().map_err(store_failure)?;
@@ -396,7 +445,7 @@ async fn stop_on_signals(stop: StopFlag, dataset: Dataset) {
 }
 
 /// The stop signals a crawl obeys.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -404,7 +453,7 @@ struct Signals {
 }
 
 impl Signals {
-    fn new() -> std::io::Result<Signals> {
+    pub(crate) fn new() -> std::io::Result<Signals> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -418,7 +467,7 @@ impl Signals {
     }
 
     /// The name of the next signal received.
-    async fn next(&mut self) -> &'static str {
+    pub(crate) async fn next(&mut self) -> &'static str {
         #[cfg(unix)]
         {
             tokio::select! {

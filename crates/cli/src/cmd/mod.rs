@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share.
 
 pub mod crawl;
+pub mod dashboard;
 pub mod extract;
 pub mod fetch;
 pub mod mock_site;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sofleet_crawl::{CrawlConfig, CrawlWorker};
-use sofleet_executor::{Client, ThreadsBackend, TokioBackend};
+use sofleet_executor::{Client, Resources, ThreadsBackend, TokioBackend};
 use sofleet_redis::{RedisBackend, redact_url};
 
 use crate::args::BackendChoice;
@@ -53,27 +54,38 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 /// A client over the chosen backend, and the fleet behind it for a Redis backend. Call inside
 /// the runtime (the tokio backend spawns on it). A local backend gets a [`CrawlWorker`] with
-/// exactly `config`'s policy; remote workers have their own. A Redis server that cannot be
-/// reached is a network failure.
+/// exactly `config`'s policy (returned too, for the dashboard's politeness panel); remote
+/// workers have their own. A Redis server that cannot be reached is a network failure.
 pub async fn backend_client(
     choice: &BackendChoice,
     threads: usize,
     config: &CrawlConfig,
-) -> Result<(Client, Option<Arc<RedisBackend>>), Failure> {
+) -> Result<BackendClient, Failure> {
     let local_worker = || {
         CrawlWorker::local(config)
-            .map(CrawlWorker::into_resources)
+            .map(Arc::new)
             .map_err(|e| Failure::Input(anyhow::anyhow!("{e}")))
     };
+    let resources = |worker: &Arc<CrawlWorker>| Resources::new().with_arc(worker.clone());
     Ok(match choice {
-        BackendChoice::Tokio => (
-            Client::new(TokioBackend::new().with_resources(local_worker()?)),
-            None,
-        ),
-        BackendChoice::Threads => (
-            Client::new(ThreadsBackend::new(threads.max(1)).with_resources(local_worker()?)),
-            None,
-        ),
+        BackendChoice::Tokio => {
+            let worker = local_worker()?;
+            BackendClient {
+                client: Client::new(TokioBackend::new().with_resources(resources(&worker))),
+                fleet: None,
+                local_worker: Some(worker),
+            }
+        }
+        BackendChoice::Threads => {
+            let worker = local_worker()?;
+            BackendClient {
+                client: Client::new(
+                    ThreadsBackend::new(threads.max(1)).with_resources(resources(&worker)),
+                ),
+                fleet: None,
+                local_worker: Some(worker),
+            }
+        }
         BackendChoice::Redis(url) => {
             let backend = RedisBackend::connect(url, Default::default())
                 .await
@@ -85,9 +97,23 @@ pub async fn backend_client(
                     ))
                 })?;
             let backend = Arc::new(backend);
-            (Client::new(backend.clone()), Some(backend))
+            BackendClient {
+                client: Client::new(backend.clone()),
+                fleet: Some(backend),
+                local_worker: None,
+            }
         }
     })
+}
+
+/// What [`backend_client`] makes.
+pub struct BackendClient {
+    /// The client.
+    pub client: Client,
+    /// The Redis fleet behind it, for a Redis backend.
+    pub fleet: Option<Arc<RedisBackend>>,
+    /// The local backend's crawl worker.
+    pub local_worker: Option<Arc<CrawlWorker>>,
 }
 
 /// How often a client with no live worker says it is still waiting.

@@ -33,7 +33,7 @@ pub fn run(args: StatusArgs) -> CmdResult {
 
 /// A failure to read the fleet: a URL the client refuses is a usage error, anything else a
 /// network failure (exit 3). The message names the URL with its password masked.
-fn failure(e: RedisError, url: &str) -> Failure {
+pub(crate) fn failure(e: RedisError, url: &str) -> Failure {
     match e {
         RedisError::InvalidUrl { .. } | RedisError::InvalidOption { .. } => {
             Failure::Usage(format!("{e} (--redis or SOFLEET_REDIS)"))

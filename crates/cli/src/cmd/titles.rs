@@ -40,7 +40,9 @@ pub fn run(args: TitlesArgs) -> CmdResult {
     let mut parallel_figures: Option<serde_json::Value> = None;
     if !args.serial {
         let (parallel, parallel_time) = rt.block_on(async {
-            let (client, _) = backend_client(&BackendChoice::Tokio, 1, &config).await?;
+            let client = backend_client(&BackendChoice::Tokio, 1, &config)
+                .await?
+                .client;
             timed(fetch_titles(Some(&client), &config, args.pages.clone()))
                 .await
                 .map_err(|e| Failure::Usage(e.to_string()))
