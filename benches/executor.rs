@@ -366,6 +366,74 @@ fn as_completed_bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// Reads a dashboard's live stream (`/api/events`) and throws it away, as an open page does.
+async fn watch_events(addr: std::net::SocketAddr) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return;
+    };
+    let request = format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(n) = stream.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// The no-op `map` with and without a dashboard attached (its monitor recording every task,
+/// its default two updates a second, and a page reading the live stream). Each watched
+/// client gets its dashboard when its benchmark starts and loses it when it ends, so a plain
+/// run never shares the machine with a dashboard.
+fn with_dashboard(c: &mut Criterion) {
+    let rt = runtime();
+    let mut g = c.benchmark_group("dashboard_100k");
+    g.throughput(Throughput::Elements(N));
+    let clients = [
+        (
+            "tokio",
+            rt.block_on(async { Client::new(TokioBackend::new()) }),
+        ),
+        (
+            "tokio_dashboard",
+            rt.block_on(async { Client::new(TokioBackend::new()) }),
+        ),
+        ("threads", Client::new(ThreadsBackend::new(THREADS))),
+        (
+            "threads_dashboard",
+            Client::new(ThreadsBackend::new(THREADS)),
+        ),
+    ];
+    for (name, client) in &clients {
+        let mut dashboard = None;
+        g.bench_function(BenchmarkId::new("executor", name), |b| {
+            if name.ends_with("_dashboard") && dashboard.is_none() {
+                dashboard = Some(rt.block_on(async {
+                    let handle = sofleet_dashboard::Dashboard::for_client(client)
+                        .serve("127.0.0.1:0".parse().unwrap())
+                        .await
+                        .unwrap();
+                    tokio::spawn(watch_events(handle.addr()));
+                    handle
+                }));
+            }
+            b.iter(|| {
+                rt.block_on(async {
+                    let fs = client.map((0..N).map(|i| Noop { i }));
+                    gather(fs, Errors::Raise).await.unwrap().len()
+                })
+            })
+        });
+        if let Some(handle) = dashboard {
+            rt.block_on(handle.shutdown());
+        }
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
@@ -376,6 +444,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = submit_gather, submit_one_by_one, dependency_chain, as_completed_bench
+    targets = submit_gather, submit_one_by_one, dependency_chain, as_completed_bench, with_dashboard
 }
 criterion_main!(benches);

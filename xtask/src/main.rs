@@ -104,6 +104,7 @@ fn test(args: &[String]) -> Result<()> {
         bail!("`cargo xtask test` takes no arguments (got `{extra}`)");
     }
     ensure_redis_server()?;
+    ensure_browser()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     run("format check", fmt)?;
@@ -130,14 +131,38 @@ fn test(args: &[String]) -> Result<()> {
 /// The Redis backend tests start real `redis-server` processes. On a fresh
 /// Debian/Ubuntu machine where we are root, install it; elsewhere say how.
 fn ensure_redis_server() -> Result<()> {
-    let present = || {
-        Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok()
-    };
-    if present() {
+    if ensure_installed("redis-server", &["redis-server"])? {
         return Ok(());
+    }
+    bail!(
+        "redis-server is not on PATH: the Redis backend tests start real redis-server \
+         processes. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`, \
+         macOS: `brew install redis`) and re-run."
+    )
+}
+
+/// The dashboard's browser tests drive a headless Chromium through `chromedriver`. On a
+/// Debian/Ubuntu machine where we are root, install them; elsewhere the tests skip with a
+/// note (CI sets `SOFLEET_REQUIRE_BROWSER=1`, which makes a skip a failure).
+fn ensure_browser() -> Result<()> {
+    let chromium = ensure_installed("chromium", &["chromium"])?;
+    let driver = ensure_installed("chromedriver", &["chromium-driver"])?;
+    if !(chromium && driver) {
+        eprintln!(
+            "==> note: chromium and chromedriver are not installed: the dashboard's browser \
+             tests will be skipped (Debian/Ubuntu: `sudo apt-get install -y chromium \
+             chromium-driver`)"
+        );
+    }
+    Ok(())
+}
+
+/// Whether `program` runs, after installing `packages` with apt-get when it does not and we
+/// are root on a machine with apt-get.
+fn ensure_installed(program: &str, packages: &[&str]) -> Result<bool> {
+    let present = || Command::new(program).arg("--version").output().is_ok();
+    if present() {
+        return Ok(true);
     }
     let is_root = Command::new("id")
         .arg("-u")
@@ -145,31 +170,23 @@ fn ensure_redis_server() -> Result<()> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
     let has_apt = Command::new("apt-get").arg("--version").output().is_ok();
-    if is_root && has_apt {
-        eprintln!("==> redis-server is missing; installing it with apt-get");
-        let mut update = Command::new("apt-get");
-        update.args(["update", "-qq"]);
-        run("apt-get update", update)?;
-        let mut install = Command::new("apt-get");
-        install
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "redis-server",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        run("apt-get install redis-server", install)?;
-        if present() {
-            return Ok(());
-        }
+    if !(is_root && has_apt) {
+        return Ok(false);
     }
-    bail!(
-        "redis-server is not on PATH: the Redis backend tests start real redis-server \
-         processes. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`, \
-         macOS: `brew install redis`) and re-run."
-    )
+    eprintln!(
+        "==> {program} is missing; installing {} with apt-get",
+        packages.join(" ")
+    );
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run("apt-get update", update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(&format!("apt-get install {}", packages.join(" ")), install)?;
+    Ok(present())
 }
 
 fn bench(args: &[String]) -> Result<()> {

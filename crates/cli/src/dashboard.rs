@@ -240,3 +240,66 @@ pub async fn linger_and_stop(
     }
     handle.shutdown().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(source: &str) -> HostPoliteness {
+        let mut p = HostPoliteness::default();
+        p.host = "stackoverflow.com".into();
+        p.source = source.into();
+        p.worker = "w1".into();
+        p.interval = Some(Duration::from_millis(500));
+        p.in_flight = 2;
+        p.max_in_flight = 4;
+        p.requests = 120;
+        p.too_many_requests = 3;
+        p.cache_hits = 7;
+        p
+    }
+
+    #[test]
+    fn politeness_rows_read_as_a_table() {
+        let mut paused = host("10.0.0.7");
+        paused.shared_budget = true;
+        paused.paused_for = Some(Duration::from_millis(11_200));
+        let mut slow = host("10.0.0.8");
+        slow.interval = Some(Duration::from_secs(10));
+        slow.stopped = Some("robots.txt asks for `Crawl-delay: 3600` (3600 s), longer than --max-pause (300 s): stackoverflow.com's pages are not fetched in this run".into());
+        let mut free = host("default");
+        free.interval = None;
+        let text: Vec<String> = [host("default"), paused, slow, free]
+            .iter()
+            .map(|p| politeness_row(p).join(" | "))
+            .collect();
+        insta::assert_snapshot!(text.join("\n"));
+    }
+
+    #[test]
+    fn the_failures_panel_keeps_the_newest_twenty() {
+        let panels = CrawlPanels::new(None);
+        for i in 0..25 {
+            panels.failed(&FailureRecord {
+                url: format!("https://stackoverflow.com/questions/{i}"),
+                stage: sofleet_records::Stage::Question,
+                kind: sofleet_records::FailureKind::NotFound,
+                http_status: Some(404),
+                attempts: 1,
+                message: "x".repeat(300),
+            });
+        }
+        let all = panels.panels();
+        assert_eq!(all[0].rows.len(), 0);
+        assert!(all[0].empty.contains("each worker"), "{}", all[0].empty);
+        let failures = &all[1];
+        assert_eq!(failures.rows.len(), FAILURES_SHOWN);
+        assert!(
+            failures.rows[0][0].ends_with("/24"),
+            "newest first: {:?}",
+            failures.rows[0]
+        );
+        assert_eq!(failures.rows[0][1..4], ["question", "not_found", "1"]);
+        assert_eq!(failures.rows[0][4].chars().count(), 160);
+    }
+}

@@ -347,3 +347,52 @@ async fn beyond_loopback_the_dashboard_needs_its_token() {
     signal(&child, "TERM");
     wait_or_kill(&mut child, Duration::from_secs(20)).expect("the dashboard stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_password_never_reaches_the_dashboard() {
+    let password = "pw-Secret-42";
+    let redis = sofleet_redis::testing::RedisServer::start_with_password(password).unwrap();
+    assert!(redis.url().contains(password));
+    let _worker = Worker::start(&redis.url(), &["--name", "solo"]);
+    let mut child = sofleet()
+        .args([
+            "dashboard",
+            "--redis",
+            &redis.url(),
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    let url = dashboard_url(&wait_for_line(&lines, "Dashboard: ", &mut seen));
+    let mut status = api_status(&url, "").await;
+    for _ in 0..100 {
+        if !status["workers"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = api_status(&url, "").await;
+    }
+    assert_eq!(status["workers"][0]["name"], "solo");
+    let title = status["title"].as_str().unwrap();
+    assert!(
+        title.contains("redis://") && !title.contains(password),
+        "{title}"
+    );
+    for path in ["/status", "/api/status", "/metrics"] {
+        let body = reqwest::get(url.replace("/status", path))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!body.contains(password), "{path} shows the password");
+    }
+    signal(&child, "TERM");
+    wait_or_kill(&mut child, Duration::from_secs(20)).expect("the dashboard stops");
+    assert!(seen.iter().all(|l| !l.contains(password)), "{seen:?}");
+}

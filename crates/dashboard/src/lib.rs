@@ -24,7 +24,8 @@
 //! # }
 //! ```
 //!
-//! Pages: `/status` (the dashboard), `/api/status` ([`Status`] as JSON), `/api/events` (the
+//! Pages: `/status` (the dashboard; `/status?live=0` renders once, without the live stream, for
+//! screenshots), `/api/status` ([`Status`] as JSON), `/api/events` (the
 //! same, as server-sent events, one per update), `/metrics` (Prometheus text).
 
 mod error;
@@ -47,6 +48,23 @@ pub use error::DashboardError;
 pub use metrics::prometheus_text;
 pub use sources::{LocalWorker, PanelSource, WorkerSource, Workers, resident_memory};
 pub use status::{Panel, Progress, Span, Status, TaskStream, WorkerRow};
+
+/// One update as readers get it: the status, and its JSON made once for every reader.
+#[derive(Debug)]
+pub(crate) struct Published {
+    pub(crate) status: Arc<Status>,
+    pub(crate) json: Arc<str>,
+}
+
+impl Published {
+    pub(crate) fn new(status: Status) -> Published {
+        let json = serde_json::to_string(&status).unwrap_or_default();
+        Published {
+            status: Arc::new(status),
+            json: json.into(),
+        }
+    }
+}
 
 /// The default address: Dask's port, on loopback.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8787";
@@ -184,7 +202,7 @@ impl Dashboard {
             window: self.window,
         });
         let first = sampler.update().await;
-        let (tx, rx) = watch::channel(Arc::new(first));
+        let (tx, rx) = watch::channel(Arc::new(Published::new(first)));
         let now = Arc::new(Notify::new());
         let (stop_sampler, stop_rx) = oneshot::channel();
         let sampler_task = tokio::spawn(sampler.run(tx, now.clone(), stop_rx));
@@ -239,7 +257,7 @@ fn check_token(token: &str) -> Result<(), DashboardError> {
 pub struct DashboardHandle {
     addr: SocketAddr,
     needs_token: bool,
-    latest: watch::Receiver<Arc<Status>>,
+    latest: watch::Receiver<Arc<Published>>,
     now: Arc<Notify>,
     stop: Option<(oneshot::Sender<()>, oneshot::Sender<()>)>,
     tasks: Option<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)>,
@@ -263,19 +281,19 @@ impl DashboardHandle {
 
     /// The latest status.
     pub fn status(&self) -> Arc<Status> {
-        self.latest.borrow().clone()
+        self.latest.borrow().status.clone()
     }
 
     /// Makes an update now and returns it (for final figures at the end of a run).
     pub async fn refresh(&self) -> Arc<Status> {
         let mut rx = self.latest.clone();
-        let before = rx.borrow_and_update().seq;
+        let before = rx.borrow_and_update().status.seq;
         self.now.notify_one();
         loop {
             if rx.changed().await.is_err() {
                 return self.status();
             }
-            let s = rx.borrow_and_update().clone();
+            let s = rx.borrow_and_update().status.clone();
             if s.seq > before {
                 return s;
             }

@@ -10,13 +10,16 @@ use sofleet_executor::Monitor;
 use sofleet_executor::monitor::{MonitorSnapshot, TaskProgress, TaskSpan};
 use tokio::sync::{Notify, watch};
 
+use crate::Published;
 use crate::sources::{LocalWorker, PanelSource, WorkerSource, Workers, host_name, resident_memory};
 use crate::status::{Progress, Span, Status, TaskStream, WorkerRow};
 
 /// Points of throughput kept (one per second: five minutes).
 pub(crate) const THROUGHPUT_POINTS: usize = 300;
-/// Ended spans kept for the task stream, at most.
-pub(crate) const STREAM_SPANS: usize = 4096;
+/// Ended spans kept for the task stream, at most (the newest; a page cannot draw more).
+pub(crate) const STREAM_SPANS: usize = 2000;
+/// Running attempts shown, at most.
+pub(crate) const RUNNING_SPANS: usize = 500;
 /// The time a worker source may take before its update is skipped.
 pub(crate) const SOURCE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The rates are measured over this much time.
@@ -66,7 +69,7 @@ impl Sampler {
     /// notified.
     pub(crate) async fn run(
         mut self,
-        tx: watch::Sender<Arc<Status>>,
+        tx: watch::Sender<Arc<Published>>,
         now: Arc<Notify>,
         mut stop: tokio::sync::oneshot::Receiver<()>,
     ) {
@@ -79,7 +82,7 @@ impl Sampler {
                 _ = &mut stop => break,
             }
             let status = self.update().await;
-            tx.send_replace(Arc::new(status));
+            tx.send_replace(Arc::new(Published::new(status)));
         }
     }
 
@@ -91,7 +94,7 @@ impl Sampler {
             .inputs
             .monitor
             .as_ref()
-            .map(|m| m.snapshot(self.next_span));
+            .map(|m| m.snapshot_recent(self.next_span, STREAM_SPANS));
         let mut errors = Vec::new();
         let mut workers = Vec::new();
         let (mut queued_remote, mut pending_remote) = (None, None);
@@ -252,11 +255,12 @@ impl Sampler {
             self.spans.pop_front();
         }
         let mut spans: Vec<Span> = self.spans.iter().cloned().collect();
-        spans.extend(s.running.iter().map(span_of));
+        spans.extend(s.running.iter().take(RUNNING_SPANS).map(span_of));
         TaskStream {
             window_s,
             now_s: round3(now_s),
             lanes: s.lanes,
+            sampled_one_in: s.sampled_one_in,
             spans,
         }
     }

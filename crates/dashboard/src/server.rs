@@ -15,9 +15,9 @@ use axum::routing::get;
 use futures::Stream;
 use tokio::sync::watch;
 
+use crate::Published;
 use crate::error::DashboardError;
 use crate::metrics::prometheus_text;
-use crate::status::Status;
 
 /// The page (HTML, CSS and script in one file, built into the binary: no network needed).
 pub(crate) const PAGE: &str = include_str!("../assets/index.html");
@@ -27,7 +27,7 @@ pub(crate) const PORTS_TRIED: u16 = 20;
 
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) latest: watch::Receiver<Arc<Status>>,
+    pub(crate) latest: watch::Receiver<Arc<Published>>,
     pub(crate) token: Option<Arc<str>>,
 }
 
@@ -113,16 +113,19 @@ async fn page() -> impl IntoResponse {
 }
 
 async fn api_status(State(state): State<AppState>) -> Response {
-    let status = state.latest.borrow().clone();
+    let json = state.latest.borrow().json.clone();
     (
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(status.as_ref().clone()),
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "application/json"),
+        ],
+        json.to_string(),
     )
         .into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let status = state.latest.borrow().clone();
+    let status = state.latest.borrow().status.clone();
     (
         [(
             header::CONTENT_TYPE,
@@ -142,9 +145,8 @@ async fn events(
     rx.mark_changed();
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.changed().await.ok()?;
-        let status = rx.borrow_and_update().clone();
-        let json = serde_json::to_string(status.as_ref()).unwrap_or_default();
-        Some((Ok(Event::default().event("status").data(json)), rx))
+        let json = rx.borrow_and_update().json.clone();
+        Some((Ok(Event::default().event("status").data(json.as_ref())), rx))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
 }

@@ -73,6 +73,9 @@ pub struct TaskStream {
     pub now_s: f64,
     /// Lanes in use so far.
     pub lanes: u32,
+    /// The spans are of 1 task in this many (1: every task; tasks coming faster than a page
+    /// can draw are sampled).
+    pub sampled_one_in: u64,
     /// Attempts in the window, ended ones first, then the running ones.
     pub spans: Vec<Span>,
 }

@@ -252,12 +252,13 @@ pub trait JobListener: Send + Sync + 'static {
         self.started(id);
         self.completed(id, outcome);
     }
-    /// Whether the listener records when jobs start (a [`Monitor`](crate::Monitor) is
-    /// attached): a backend that reports start and end in one step then reads the clock before
-    /// running a job and after it, and reports with
+    /// Whether the listener records when job `id` starts (a [`Monitor`](crate::Monitor) is
+    /// attached and samples this job): a backend that reports start and end in one step then
+    /// reads the clock before running the job and after it, and reports with
     /// [`completed_with_times`](JobListener::completed_with_times). Checked once per job: keep
     /// it cheap.
-    fn wants_start_times(&self) -> bool {
+    fn wants_start_time(&self, id: JobId) -> bool {
+        let _ = id;
         false
     }
     /// A job ran from `started` to `ended` (one step, like
@@ -320,9 +321,10 @@ impl CompletionSink {
         self.inner.started_and_completed(id, outcome)
     }
 
-    /// Whether the client records start times (see [`JobListener::wants_start_times`]).
-    pub fn wants_start_times(&self) -> bool {
-        self.inner.wants_start_times()
+    /// Whether the client records when job `id` starts (see
+    /// [`JobListener::wants_start_time`]).
+    pub fn wants_start_time(&self, id: JobId) -> bool {
+        self.inner.wants_start_time(id)
     }
 
     /// Reports that job `id` ran from `started` to `ended` (see

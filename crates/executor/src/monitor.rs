@@ -7,6 +7,11 @@
 //! when the reader asks, so a slow or absent reader costs nothing and memory stays bounded
 //! however many tasks run.
 //!
+//! Counters count every task. Spans are a sample once tasks come faster than a page can draw:
+//! each read sets the sampling for what follows so that about [`SPANS_PER_SECOND`] spans are
+//! recorded (1 task in [`MonitorSnapshot::sampled_one_in`], chosen by task, so an attempt's
+//! start and end are both recorded or neither; a task not sampled costs no clock read).
+//!
 //! ```
 //! use sofleet_executor::conformance_free_example::Double;
 //! use sofleet_executor::{Client, ThreadsBackend};
@@ -27,7 +32,6 @@
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
-use crate::ClientStats;
 use crate::key::TaskName;
 use crate::scheduler::Shared;
 
@@ -37,6 +41,13 @@ pub const SPAN_CAPACITY: usize = 4096;
 /// The number of distinct task names counted separately; later names share one row,
 /// [`OTHER_TASKS`].
 pub const NAME_CAPACITY: usize = 256;
+
+/// The spans per second a monitor aims to record once it is read regularly (see the
+/// [module docs](self)).
+pub const SPANS_PER_SECOND: u64 = 2048;
+
+/// The widest sampling: 1 task in this many.
+pub const MAX_SAMPLING: u64 = 1 << 20;
 
 /// Lanes of the task stream, at most: past this many attempts at once, the newest share the
 /// last lane.
@@ -71,8 +82,26 @@ impl Monitor {
     /// that ended with a sequence number of at least `spans_since` (pass the last snapshot's
     /// [`MonitorSnapshot::next_span`] to get only new ones, 0 for all that are kept).
     pub fn snapshot(&self, spans_since: u64) -> MonitorSnapshot {
+        self.snapshot_recent(spans_since, usize::MAX)
+    }
+
+    /// [`snapshot`](Self::snapshot) with at most the newest `max_spans` ended spans (a reader
+    /// that draws them cannot use more, and copies less while the scheduler waits).
+    ///
+    /// ```
+    /// use sofleet_executor::{Client, ThreadsBackend};
+    /// let client = Client::new(ThreadsBackend::new(2));
+    /// let monitor = client.monitor();
+    /// for i in 0..10 {
+    ///     client.submit_fn("step", move || i).result().unwrap();
+    /// }
+    /// let s = monitor.snapshot_recent(0, 3);
+    /// assert_eq!(s.spans.len(), 3);
+    /// assert_eq!(s.spans[2].seq + 1, s.next_span); // the newest three
+    /// ```
+    pub fn snapshot_recent(&self, spans_since: u64, max_spans: usize) -> MonitorSnapshot {
         match self.shared.upgrade() {
-            Some(shared) => shared.monitor_snapshot(spans_since),
+            Some(shared) => shared.monitor_snapshot(spans_since, max_spans),
             None => MonitorSnapshot {
                 client_alive: false,
                 ..MonitorSnapshot::default()
@@ -89,19 +118,19 @@ pub struct MonitorSnapshot {
     pub client_alive: bool,
     /// Time since the monitor started; span times are measured from the same start.
     pub elapsed: Duration,
-    /// The client's counters.
-    pub stats: ClientStats,
     /// Counters per task name, in the order the names were first seen.
     pub tasks: Vec<TaskProgress>,
-    /// Attempts running now (started, not ended), with their lanes.
+    /// Sampled attempts running now (started, not ended), with their lanes.
     pub running: Vec<TaskSpan>,
-    /// Ended attempts with a sequence number from `spans_since` on, oldest first.
+    /// Ended sampled attempts with a sequence number from `spans_since` on, oldest first.
     pub spans: Vec<TaskSpan>,
     /// The sequence number the next ended span will get.
     pub next_span: u64,
     /// Lanes used so far (a lane is one place an attempt runs at a time: at most the number of
     /// attempts that ever ran at once).
     pub lanes: u32,
+    /// Spans are recorded for 1 task in this many from now on (1: every task).
+    pub sampled_one_in: u64,
 }
 
 impl MonitorSnapshot {
@@ -233,6 +262,8 @@ pub struct TaskSpan {
 /// The monitor's recorder inside the scheduler state.
 pub(crate) mod recorder {
     use std::collections::{HashMap, VecDeque};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
     use crate::id_hash::NodeMap;
@@ -267,19 +298,41 @@ pub(crate) mod recorder {
         /// type finds its row without hashing.
         last: Option<(usize, usize, u32)>,
         open: NodeMap<Open>,
+        /// The attempt started last, not yet in `open`: most attempts end in the same report
+        /// that starts them, and then never touch the map.
+        last_open: Option<(u64, Open)>,
+        /// The time of the report being processed, read once for a whole batch.
+        batch_now: Option<Instant>,
+        /// Spans are recorded for tasks whose node id has these bits clear (`sampling - 1`).
+        sample_mask: u64,
+        /// The sampling, shared with the backend's listener (0 before the recorder exists).
+        sampling: Arc<AtomicU64>,
+        /// Attempts started since the last read, and when that was: the rate that sets the
+        /// sampling.
+        started_since_read: u64,
+        last_read: Instant,
         lanes: Vec<Lane>,
         ended: VecDeque<Ended>,
         next_seq: u64,
     }
 
     impl Recorder {
-        pub(crate) fn new() -> Recorder {
+        /// A recorder publishing its sampling through `sampling`.
+        pub(crate) fn new(sampling: Arc<AtomicU64>) -> Recorder {
+            sampling.store(1, Ordering::Relaxed);
+            let now = Instant::now();
             Recorder {
-                started_at: Instant::now(),
+                sample_mask: 0,
+                sampling,
+                started_since_read: 0,
+                last_read: now,
+                started_at: now,
                 names: Vec::new(),
                 slots: HashMap::new(),
                 last: None,
                 open: NodeMap::default(),
+                last_open: None,
+                batch_now: None,
                 lanes: Vec::new(),
                 ended: VecDeque::with_capacity(SPAN_CAPACITY),
                 next_seq: 1,
@@ -335,27 +388,69 @@ pub(crate) mod recorder {
             self.row(name).submitted += 1;
         }
 
-        pub(crate) fn started(&mut self, node: u64, name: &TaskName, at: Instant) {
-            if self.open.contains_key(&node) {
-                return;
+        /// Reports of one batch are timed by one clock read (they are reported together).
+        pub(crate) fn begin_batch(&mut self) {
+            self.batch_now = Some(Instant::now());
+        }
+
+        /// The end of a batch.
+        pub(crate) fn end_batch(&mut self) {
+            self.batch_now = None;
+        }
+
+        /// Now, or the batch's time.
+        pub(crate) fn now(&self) -> Instant {
+            self.batch_now.unwrap_or_else(Instant::now)
+        }
+
+        /// Whether the attempts of `node` are drawn as spans.
+        pub(crate) fn sampled(&self, node: u64) -> bool {
+            node & self.sample_mask == 0
+        }
+
+        fn take_open(&mut self, node: u64) -> Option<Open> {
+            match self.last_open.take() {
+                Some((n, open)) if n == node => Some(open),
+                other => {
+                    self.last_open = other;
+                    self.open.remove(&node)
+                }
             }
+        }
+
+        /// An attempt of `node` started (the caller calls this once per attempt), at `at()`.
+        pub(crate) fn started(
+            &mut self,
+            node: u64,
+            name: &TaskName,
+            at: impl FnOnce(&Self) -> Instant,
+        ) {
             let slot = self.slot(name);
             self.names[slot as usize].1.running += 1;
+            self.started_since_read += 1;
+            if !self.sampled(node) {
+                return;
+            }
+            let at = at(self);
             let lane = self.take_lane(at);
-            self.open.insert(
-                node,
-                Open {
-                    slot,
-                    lane,
-                    start: at,
-                    end: None,
-                },
-            );
+            let open = Open {
+                slot,
+                lane,
+                start: at,
+                end: None,
+            };
+            if let Some((n, previous)) = self.last_open.replace((node, open)) {
+                self.open.insert(n, previous);
+            }
         }
 
         /// Sets the end of `node`'s running attempt, measured by the backend.
         pub(crate) fn set_end(&mut self, node: u64, end: Instant) {
-            if let Some(open) = self.open.get_mut(&node) {
+            let open = match &mut self.last_open {
+                Some((n, open)) if *n == node => Some(open),
+                _ => self.open.get_mut(&node),
+            };
+            if let Some(open) = open {
                 open.end = Some(end.max(open.start));
             }
         }
@@ -385,31 +480,42 @@ pub(crate) mod recorder {
             index as u32
         }
 
-        /// The attempt of `node` ended with `outcome`; the task's counters move accordingly.
-        pub(crate) fn ended(&mut self, node: u64, name: &TaskName, outcome: SpanOutcome) {
-            let slot = match self.open.remove(&node) {
-                Some(open) => {
-                    let row = &mut self.names[open.slot as usize].1;
-                    row.running = row.running.saturating_sub(1);
-                    let end = open.end.unwrap_or_else(Instant::now);
-                    let lane = &mut self.lanes[open.lane as usize];
-                    lane.open = false;
-                    lane.free_since = lane.free_since.max(end);
-                    if self.ended.len() == SPAN_CAPACITY {
-                        self.ended.pop_front();
-                    }
-                    self.ended.push_back(Ended {
-                        slot: open.slot,
-                        lane: open.lane,
-                        start: open.start,
-                        end,
-                        outcome,
-                    });
-                    self.next_seq += 1;
-                    open.slot
-                }
-                None => self.slot(name),
+        /// The task `node` ended its attempt (if `was_running`) or ended without one, with
+        /// `outcome`; the task's counters move accordingly.
+        pub(crate) fn ended(
+            &mut self,
+            node: u64,
+            name: &TaskName,
+            outcome: SpanOutcome,
+            was_running: bool,
+        ) {
+            let slot = self.slot(name);
+            if was_running {
+                let row = &mut self.names[slot as usize].1;
+                row.running = row.running.saturating_sub(1);
+            }
+            let open = if was_running && self.sampled(node) {
+                self.take_open(node)
+            } else {
+                None
             };
+            if let Some(open) = open {
+                let end = open.end.unwrap_or_else(|| self.now());
+                let lane = &mut self.lanes[open.lane as usize];
+                lane.open = false;
+                lane.free_since = lane.free_since.max(end);
+                if self.ended.len() == SPAN_CAPACITY {
+                    self.ended.pop_front();
+                }
+                self.ended.push_back(Ended {
+                    slot: open.slot,
+                    lane: open.lane,
+                    start: open.start,
+                    end,
+                    outcome,
+                });
+                self.next_seq += 1;
+            }
             let row = &mut self.names[slot as usize].1;
             match outcome {
                 SpanOutcome::Finished => row.finished += 1,
@@ -420,12 +526,29 @@ pub(crate) mod recorder {
             }
         }
 
-        pub(crate) fn snapshot(&self, stats: ClientStats, spans_since: u64) -> MonitorSnapshot {
+        /// Sets the sampling from the rate attempts started at since the last read.
+        pub(crate) fn adapt_sampling(&mut self) {
+            let now = Instant::now();
+            let elapsed = now.duration_since(self.last_read).as_secs_f64();
+            if elapsed < 0.05 {
+                return;
+            }
+            let rate = self.started_since_read as f64 / elapsed;
+            let wanted = (rate / SPANS_PER_SECOND as f64).ceil().max(1.0) as u64;
+            let sampling = wanted.next_power_of_two().min(MAX_SAMPLING);
+            self.sample_mask = sampling - 1;
+            self.sampling.store(sampling, Ordering::Relaxed);
+            self.started_since_read = 0;
+            self.last_read = now;
+        }
+
+        pub(crate) fn snapshot(&self, spans_since: u64, max_spans: usize) -> MonitorSnapshot {
             let now = Instant::now();
             let since = |t: Instant| t.saturating_duration_since(self.started_at);
             let name = |slot: u32| self.names[slot as usize].0.clone();
             let first_seq = self.next_seq - self.ended.len() as u64;
-            let skip = spans_since.saturating_sub(first_seq) as usize;
+            let skip = (spans_since.saturating_sub(first_seq) as usize)
+                .max(self.ended.len().saturating_sub(max_spans));
             let spans = self
                 .ended
                 .iter()
@@ -443,6 +566,7 @@ pub(crate) mod recorder {
             let mut running: Vec<TaskSpan> = self
                 .open
                 .values()
+                .chain(self.last_open.as_ref().map(|(_, o)| o))
                 .map(|o| TaskSpan {
                     seq: 0,
                     name: name(o.slot),
@@ -456,12 +580,12 @@ pub(crate) mod recorder {
             MonitorSnapshot {
                 client_alive: true,
                 elapsed: since(now),
-                stats,
                 tasks: self.names.iter().map(|(_, row)| row.clone()).collect(),
                 running,
                 spans,
                 next_span: self.next_seq,
                 lanes: self.lanes.len() as u32,
+                sampled_one_in: self.sample_mask + 1,
             }
         }
     }

@@ -119,7 +119,21 @@ fn worker_loop(rx: Receiver<Job>, w: Arc<Worker>) {
             return;
         }
     };
-    while let Ok(job) = rx.recv() {
+    // When a monitor wants start times: the end of this thread's last job, if the thread went
+    // straight on to the next one (then that is the next job's start: one clock read per job).
+    let mut last_end: Option<Instant> = None;
+    loop {
+        let job = match rx.try_recv() {
+            Ok(job) => job,
+            Err(_) => {
+                // Waiting for work: the next job starts when it arrives, not at the last end.
+                last_end = None;
+                match rx.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                }
+            }
+        };
         let Some(sink) = w.sink.get() else { continue };
         let id = job.id;
         if w.n_cancelled.load(Ordering::Acquire) > 0 {
@@ -133,14 +147,24 @@ fn worker_loop(rx: Receiver<Job>, w: Arc<Worker>) {
         }
         let mut fut = std::pin::pin!(run_job_inline(job, w.registry.as_ref(), &w.resources));
         // A monitor draws the job from its start: read the clock only then.
-        let started = sink.wants_start_times().then(Instant::now);
+        let started = if sink.wants_start_time(id) {
+            Some(last_end.take().unwrap_or_else(Instant::now))
+        } else {
+            last_end = None;
+            None
+        };
         // Most short tasks finish on their first poll: report start and end in one step.
         match rt.block_on(async { futures::poll!(&mut fut) }) {
             std::task::Poll::Ready(out) => match started {
-                Some(at) => sink.completed_with_times(id, at, Instant::now(), out),
+                Some(at) => {
+                    let end = Instant::now();
+                    last_end = Some(end);
+                    sink.completed_with_times(id, at, end, out);
+                }
                 None => sink.started_and_completed(id, out),
             },
             std::task::Poll::Pending => {
+                last_end = None;
                 sink.started(id);
                 let out = rt.block_on(fut);
                 sink.completed(id, out);

@@ -304,3 +304,40 @@ fn many_task_names_share_one_row_past_the_cap() {
     assert_eq!(row(&s, sofleet_executor::monitor::OTHER_TASKS).finished, 10);
     assert_eq!(s.total().finished, n as u64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_a_page_s_worth_of_spans_only_a_sample_is_recorded_and_counters_stay_exact() {
+    let client = Client::new(TokioBackend::new());
+    let monitor = client.monitor();
+    assert_eq!(monitor.snapshot(0).sampled_one_in, 1);
+    let round = |from: u64| {
+        let futures = client.map((from..from + 50_000).map(Echo));
+        async move {
+            for f in futures {
+                f.await.unwrap();
+            }
+        }
+    };
+    let started = std::time::Instant::now();
+    round(0).await;
+    // Reading sets the sampling from the rate since the last read.
+    let first = monitor.snapshot(0);
+    let rate = 50_000.0 / started.elapsed().as_secs_f64();
+    let k = first.sampled_one_in;
+    assert!(k.is_power_of_two());
+    if rate > 2.0 * sofleet_executor::monitor::SPANS_PER_SECOND as f64 {
+        assert!(k > 1, "{rate} tasks/s sampled 1 in {k}");
+    }
+    round(50_000).await;
+    let second = monitor.snapshot(first.next_span);
+    assert_eq!(row(&second, "echo").finished, 100_000);
+    assert_eq!(row(&second, "echo").running, 0);
+    // Node ids are sequential: 1 task in k, give or take one at each end.
+    let expected = 50_000 / k as usize;
+    assert!(
+        second.spans.len().abs_diff(expected) <= 1,
+        "{} spans for 1 in {k} of 50,000",
+        second.spans.len()
+    );
+    assert_lanes_disjoint(&second.spans);
+}

@@ -18,7 +18,7 @@ mod outcome;
 mod state;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -84,8 +84,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     backend: Box<dyn Backend>,
     in_process: bool,
-    /// Whether a monitor records start times (shared with the backend's listener).
-    monitoring: Arc<AtomicBool>,
+    /// The monitor's sampling (0 without a monitor), shared with the backend's listener.
+    monitoring: Arc<AtomicU64>,
 }
 
 /// One prepared submission: key, payload or runner, or the error that fails it at once.
@@ -104,11 +104,13 @@ pub(crate) struct Sub {
 
 /// The backend's [`CompletionSink`] reports into the scheduler (weakly: reports after the
 /// client is gone are dropped).
-struct Listener(Weak<Shared>, Arc<AtomicBool>);
+struct Listener(Weak<Shared>, Arc<AtomicU64>);
 
 impl JobListener for Listener {
-    fn wants_start_times(&self) -> bool {
-        self.1.load(Ordering::Relaxed)
+    fn wants_start_time(&self, id: JobId) -> bool {
+        // 0: no monitor; else the monitor samples 1 node in this many (a power of two).
+        let sampling = self.1.load(Ordering::Relaxed);
+        sampling != 0 && id.node() & (sampling - 1) == 0
     }
     fn completed_with_times(
         &self,
@@ -161,7 +163,7 @@ impl Shared {
             }),
             backend,
             in_process,
-            monitoring: Arc::new(AtomicBool::new(false)),
+            monitoring: Arc::new(AtomicU64::new(0)),
         });
         let sink = CompletionSink::new(Arc::new(Listener(
             Arc::downgrade(&shared),
@@ -213,20 +215,20 @@ impl Shared {
     pub(crate) fn start_monitor(&self) {
         let mut st = self.lock();
         if st.monitor.is_none() {
-            st.monitor = Some(Box::new(Recorder::new()));
-            self.monitoring.store(true, Ordering::Relaxed);
+            st.monitor = Some(Box::new(Recorder::new(self.monitoring.clone())));
         }
     }
 
     /// A copy of the monitor's state (empty if it was never started).
-    pub(crate) fn monitor_snapshot(&self, spans_since: u64) -> MonitorSnapshot {
-        let st = self.lock();
-        let stats = st.stats();
-        match &st.monitor {
-            Some(m) => m.snapshot(stats, spans_since),
+    pub(crate) fn monitor_snapshot(&self, spans_since: u64, max_spans: usize) -> MonitorSnapshot {
+        let mut st = self.lock();
+        match &mut st.monitor {
+            Some(m) => {
+                m.adapt_sampling();
+                m.snapshot(spans_since, max_spans)
+            }
             None => MonitorSnapshot {
                 client_alive: true,
-                stats,
                 ..MonitorSnapshot::default()
             },
         }
@@ -360,7 +362,7 @@ impl Shared {
         let mut fx = Fx::default();
         {
             let mut st = self.lock();
-            st.started_at(job, false, started);
+            st.started_at(job, false, Some(started));
             if let Some(m) = &mut st.monitor {
                 m.set_end(job.node(), ended);
             }
@@ -374,8 +376,14 @@ impl Shared {
         let mut fx = Fx::default();
         {
             let mut st = self.lock();
+            if let Some(m) = &mut st.monitor {
+                m.begin_batch();
+            }
             for (job, outcome) in reports {
                 st.job_completed(job, outcome, also_started, &mut fx);
+            }
+            if let Some(m) = &mut st.monitor {
+                m.end_batch();
             }
         }
         self.apply(fx);

@@ -73,6 +73,8 @@ pub(super) struct Node {
     pub(super) fire_and_forget: bool,
     pub(super) done: bool,
     pub(super) indexed: bool,
+    /// Whether the monitor counts an attempt of this node as running.
+    pub(super) monitor_running: bool,
 }
 
 #[derive(Default)]

@@ -26,7 +26,8 @@ impl State {
                     let delay = spec.retry.delay(attempt);
                     n.cell.set_status(TaskStatus::Pending);
                     if let Some(m) = &mut self.monitor {
-                        m.ended(id, &name, SpanOutcome::Retried);
+                        m.ended(id, &name, SpanOutcome::Retried, n.monitor_running);
+                        n.monitor_running = false;
                     }
                     self.emit(|| Event::Retried {
                         key,
@@ -83,7 +84,8 @@ impl State {
         n.cell
             .complete(TaskStatus::Finished, Ok(value), &mut fx.wakers);
         if let Some(m) = &mut self.monitor {
-            m.ended(id, &n.cell.name, SpanOutcome::Finished);
+            m.ended(id, &n.cell.name, SpanOutcome::Finished, n.monitor_running);
+            n.monitor_running = false;
         }
         if !self.subscribers.is_empty() {
             let (key, name) = (n.cell.key.clone(), n.cell.name.clone());
@@ -181,7 +183,8 @@ impl State {
             } else {
                 SpanOutcome::Failed
             };
-            m.ended(id, &name, outcome);
+            m.ended(id, &name, outcome, n.monitor_running);
+            n.monitor_running = false;
         }
         if status == TaskStatus::Cancelled {
             self.emit(|| Event::Cancelled { key, name });

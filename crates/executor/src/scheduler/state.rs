@@ -45,18 +45,13 @@ impl State {
 
     /// A job began now: mark the node running (if `mark`) and emit `Started`.
     pub(super) fn started(&mut self, job: JobId, mark: bool) {
-        let at = if self.monitor.is_some() {
-            Some(Instant::now())
-        } else {
-            None
-        };
-        self.started_at(job, mark, at);
+        self.started_at(job, mark, None);
     }
 
     /// A job began at `at` (now if `None`).
-    pub(super) fn started_at(&mut self, job: JobId, mark: bool, at: impl Into<Option<Instant>>) {
+    pub(super) fn started_at(&mut self, job: JobId, mark: bool, at: Option<Instant>) {
         let id = job.node();
-        let Some(n) = self.nodes.get(&id) else {
+        let Some(n) = self.nodes.get_mut(&id) else {
             return;
         };
         if n.inflight != Some(job) || n.done {
@@ -65,8 +60,11 @@ impl State {
         if mark {
             n.cell.set_status(TaskStatus::Running);
         }
-        if let Some(m) = &mut self.monitor {
-            m.started(id, &n.cell.name, at.into().unwrap_or_else(Instant::now));
+        if let Some(m) = &mut self.monitor
+            && !n.monitor_running
+        {
+            n.monitor_running = true;
+            m.started(id, &n.cell.name, |m| at.unwrap_or_else(|| m.now()));
         }
         if self.subscribers.is_empty() {
             return;
@@ -156,6 +154,7 @@ impl State {
                 fire_and_forget: opts.fire_and_forget,
                 done: false,
                 indexed: sub.indexed,
+                monitor_running: false,
             },
         );
         if sub.indexed {
