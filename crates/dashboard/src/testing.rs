@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
 
 /// The environment variable that turns a missing browser into an error.
 pub const REQUIRE_BROWSER_ENV: &str = "SOFLEET_REQUIRE_BROWSER";
@@ -93,14 +94,10 @@ impl Browser {
                 ],
             }),
         );
-        // fantoccini's client is built on rustls, which needs its provider chosen once per
-        // process (an error only means another test already did).
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
-            let attempt = ClientBuilder::rustls()
-                .map_err(|e| format!("WebDriver client: {e}"))?
+            let attempt = ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&url)
                 .await;
