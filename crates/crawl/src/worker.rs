@@ -192,19 +192,12 @@ impl WorkerPolicy {
     pub fn source(&self) -> String {
         match self.local_address {
             Some(ip) => ip.to_string(),
-            None => format!("host:{}", machine_name()),
+            None => format!(
+                "host:{}",
+                sofleet_executor::machine::host_name().unwrap_or_else(|| "localhost".to_owned())
+            ),
         }
     }
-}
-
-/// The machine's host name (for budget keys of workers without `--bind-ip`).
-fn machine_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// A worker's I/O runtime: every request runs on it, whatever executor backend runs the

@@ -46,7 +46,7 @@ use tokio::sync::{Notify, oneshot, watch};
 
 pub use error::DashboardError;
 pub use metrics::prometheus_text;
-pub use sources::{LocalWorker, PanelSource, WorkerSource, Workers, resident_memory};
+pub use sources::{LocalWorker, PanelSource, WorkerSource, Workers};
 pub use status::{Panel, Progress, Span, Status, TaskStream, WorkerRow};
 
 /// One update as readers get it: the status, and its JSON made once for every reader.

@@ -11,7 +11,9 @@ use sofleet_executor::monitor::{MonitorSnapshot, TaskProgress, TaskSpan};
 use tokio::sync::{Notify, watch};
 
 use crate::Published;
-use crate::sources::{LocalWorker, PanelSource, WorkerSource, Workers, host_name, resident_memory};
+use sofleet_executor::machine::{host_name, resident_memory};
+
+use crate::sources::{LocalWorker, PanelSource, WorkerSource, Workers};
 use crate::status::{Progress, Span, Status, TaskStream, WorkerRow};
 
 /// Points of throughput kept (one per second: five minutes).
@@ -61,7 +63,7 @@ impl Sampler {
             history: VecDeque::new(),
             throughput: VecDeque::new(),
             last_point: None,
-            host: host_name(),
+            host: host_name().unwrap_or_else(|| "localhost".to_string()),
         }
     }
 

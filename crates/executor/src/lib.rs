@@ -117,6 +117,7 @@ mod future;
 mod id_hash;
 pub mod input;
 pub mod key;
+pub mod machine;
 pub mod monitor;
 mod options;
 mod resources;

@@ -8,32 +8,9 @@ use super::{Shared, WorkerInfo};
 use crate::conn::Link;
 use crate::keys::now_ms;
 
+/// The host name a worker reports (`worker` when the machine does not say).
 pub(super) fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "worker".to_string())
-}
-
-/// Resident memory of this process in bytes, from `/proc/self/status` (Linux); `None`
-/// elsewhere or when it cannot be read.
-pub(super) fn resident_memory_bytes() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| vm_rss_bytes(&status))
-}
-
-/// The `VmRSS:` line of a `/proc/PID/status` text, in bytes (the kernel writes it in kB).
-fn vm_rss_bytes(status: &str) -> Option<u64> {
-    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
-    let mut words = line.split_whitespace();
-    let value: u64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") => value.checked_mul(1024),
-        _ => None,
-    }
+    sofleet_executor::machine::host_name().unwrap_or_else(|| "worker".to_string())
 }
 
 pub(super) async fn heartbeat_once(link: &mut Link, shared: &Shared) {
@@ -45,7 +22,7 @@ pub(super) async fn heartbeat_once(link: &mut Link, shared: &Shared) {
         running: shared.running.load(Ordering::Relaxed),
         completed: shared.completed.load(Ordering::Relaxed),
         failed: shared.failed.load(Ordering::Relaxed),
-        rss_bytes: resident_memory_bytes(),
+        rss_bytes: sofleet_executor::machine::resident_memory(),
         addresses: shared.opts.addresses.clone(),
         started_at_ms: shared.started_at_ms,
         heartbeat_ms: now_ms(),
@@ -102,22 +79,5 @@ pub(super) async fn heartbeat_loop(
     let key = shared.keys.worker(&shared.consumer);
     if let Ok(mut c) = link.conn().await {
         let _ = redis::cmd("DEL").arg(key).query_async::<()>(&mut c).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vm_rss_is_read_in_bytes() {
-        let status = "Name:\tsofleet\nVmPeak:\t  200 kB\nVmRSS:\t   51200 kB\nThreads:\t4\n";
-        assert_eq!(vm_rss_bytes(status), Some(50 << 20));
-        assert_eq!(vm_rss_bytes("Name:\tx\n"), None);
-        assert_eq!(vm_rss_bytes("VmRSS:\tlots kB\n"), None);
-        assert_eq!(vm_rss_bytes("VmRSS:\t12 MB\n"), None);
-        if cfg!(target_os = "linux") {
-            assert!(resident_memory_bytes().is_some_and(|b| b > 0));
-        }
     }
 }
