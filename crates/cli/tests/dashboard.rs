@@ -55,6 +55,49 @@ fn dashboard_url(line: &str) -> String {
         .to_string()
 }
 
+/// `sofleet dashboard --redis REDIS --addr ADDR` (with `env`), its stderr lines, what was
+/// read of them, and the line announcing the dashboard.
+struct FleetDashboard {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    announced: String,
+}
+
+impl FleetDashboard {
+    fn start(redis: &str, addr: &str, env: &[(&str, &str)]) -> FleetDashboard {
+        let mut child = sofleet()
+            .args(["dashboard", "--redis", redis, "--addr", addr])
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = stderr_lines(&mut child);
+        let mut seen = Vec::new();
+        let announced = wait_for_line(&lines, "Dashboard: ", &mut seen);
+        FleetDashboard {
+            child,
+            lines,
+            seen,
+            announced,
+        }
+    }
+
+    fn url(&self) -> String {
+        dashboard_url(&self.announced)
+    }
+
+    /// Stops it with SIGTERM; its exit status.
+    fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        signal(&self.child, "TERM");
+        let exit =
+            wait_or_kill(&mut self.child, Duration::from_secs(20)).expect("the dashboard stops");
+        self.seen.extend(self.lines.try_iter());
+        (exit, self.seen)
+    }
+}
+
 /// The `/api/status` JSON of the dashboard at `page_url`.
 async fn api_status(page_url: &str, query: &str) -> serde_json::Value {
     let url = page_url.replace("/status", "/api/status") + query;
@@ -218,21 +261,8 @@ async fn the_fleet_dashboard_lists_every_worker_with_its_address() {
     let redis = redis();
     let _alpha = Worker::start(&redis.url(), &["--name", "alpha", "--bind-ip", "127.0.0.2"]);
     let _beta = Worker::start(&redis.url(), &["--name", "beta"]);
-    let mut child = sofleet()
-        .args([
-            "dashboard",
-            "--redis",
-            &redis.url(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = stderr_lines(&mut child);
-    let mut seen = Vec::new();
-    let url = dashboard_url(&wait_for_line(&lines, "Dashboard: ", &mut seen));
+    let dashboard = FleetDashboard::start(&redis.url(), "127.0.0.1:0", &[]);
+    let url = dashboard.url();
     browser.open(&url).await.unwrap();
     browser
         .wait_until("both workers", Duration::from_secs(30), || async {
@@ -276,8 +306,7 @@ async fn the_fleet_dashboard_lists_every_worker_with_its_address() {
         "{metrics}"
     );
 
-    signal(&child, "TERM");
-    let exit = wait_or_kill(&mut child, Duration::from_secs(20)).expect("the dashboard stops");
+    let (exit, seen) = dashboard.stop();
     assert!(exit.success(), "{}", seen.join("\n"));
     browser.close().await;
 }
@@ -297,18 +326,15 @@ async fn beyond_loopback_the_dashboard_needs_its_token() {
     );
 
     let token = "tok-3f9a-test";
-    let mut child = sofleet()
-        .args(["dashboard", "--redis", &redis.url(), "--addr", "0.0.0.0:0"])
-        .env("SOFLEET_DASHBOARD_TOKEN", token)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = stderr_lines(&mut child);
-    let mut seen = Vec::new();
-    let line = wait_for_line(&lines, "Dashboard: ", &mut seen);
+    let dashboard = FleetDashboard::start(
+        &redis.url(),
+        "0.0.0.0:0",
+        &[("SOFLEET_DASHBOARD_TOKEN", token)],
+    );
+    let line = &dashboard.announced;
     assert!(!line.contains(token), "the token is never printed: {line}");
-    let port = dashboard_url(&line)
+    let port = dashboard
+        .url()
         .trim_end_matches("/status")
         .rsplit(':')
         .next()
@@ -344,8 +370,8 @@ async fn beyond_loopback_the_dashboard_needs_its_token() {
             .unwrap();
         browser.close().await;
     }
-    signal(&child, "TERM");
-    wait_or_kill(&mut child, Duration::from_secs(20)).expect("the dashboard stops");
+    let (_, seen) = dashboard.stop();
+    assert!(seen.iter().all(|l| !l.contains(token)), "{seen:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,21 +380,8 @@ async fn a_redis_password_never_reaches_the_dashboard() {
     let redis = sofleet_redis::testing::RedisServer::start_with_password(password).unwrap();
     assert!(redis.url().contains(password));
     let _worker = Worker::start(&redis.url(), &["--name", "solo"]);
-    let mut child = sofleet()
-        .args([
-            "dashboard",
-            "--redis",
-            &redis.url(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = stderr_lines(&mut child);
-    let mut seen = Vec::new();
-    let url = dashboard_url(&wait_for_line(&lines, "Dashboard: ", &mut seen));
+    let dashboard = FleetDashboard::start(&redis.url(), "127.0.0.1:0", &[]);
+    let url = dashboard.url();
     let mut status = api_status(&url, "").await;
     for _ in 0..100 {
         if !status["workers"].as_array().unwrap().is_empty() {
@@ -392,7 +405,6 @@ async fn a_redis_password_never_reaches_the_dashboard() {
             .unwrap();
         assert!(!body.contains(password), "{path} shows the password");
     }
-    signal(&child, "TERM");
-    wait_or_kill(&mut child, Duration::from_secs(20)).expect("the dashboard stops");
+    let (_, seen) = dashboard.stop();
     assert!(seen.iter().all(|l| !l.contains(password)), "{seen:?}");
 }
