@@ -118,8 +118,9 @@ impl Dashboard {
 
     /// A dashboard of `client`: its monitor, and this process as its one worker.
     pub fn for_client(client: &Client) -> Dashboard {
-        Dashboard::new(format!("sofleet ({})", client.monitor().backend()))
-            .monitor(client.monitor())
+        let monitor = client.monitor();
+        Dashboard::new(format!("sofleet ({})", monitor.backend()))
+            .monitor(monitor)
             .local_worker(LocalWorker::default())
     }
 

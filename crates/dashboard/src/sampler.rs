@@ -50,11 +50,14 @@ pub(crate) struct Sampler {
     throughput: VecDeque<[f64; 2]>,
     last_point: Option<(Instant, u64)>,
     host: String,
+    /// Each worker source's last answer, shown again while it fails or does not answer.
+    last_workers: Vec<Option<Workers>>,
 }
 
 impl Sampler {
     pub(crate) fn new(inputs: Inputs) -> Sampler {
         Sampler {
+            last_workers: vec![None; inputs.sources.len()],
             inputs,
             started: Instant::now(),
             seq: 0,
@@ -103,22 +106,19 @@ impl Sampler {
         if let (Some(local), Some(s)) = (&self.inputs.local, &snapshot) {
             workers.push(self.local_row(local, s));
         }
-        for source in &self.inputs.sources {
+        for (source, last) in self.inputs.sources.iter().zip(&mut self.last_workers) {
             match tokio::time::timeout(SOURCE_TIMEOUT, source.workers()).await {
-                Ok(Ok(Workers {
-                    rows,
-                    queued,
-                    pending,
-                })) => {
-                    workers.extend(rows);
-                    queued_remote = add_opt(queued_remote, queued);
-                    pending_remote = add_opt(pending_remote, pending);
-                }
+                Ok(Ok(answer)) => *last = Some(answer),
                 Ok(Err(e)) => errors.push(e),
                 Err(_) => errors.push(format!(
-                    "the worker list did not answer within {} s; showing the last one",
+                    "the worker list did not answer within {} s; showing its last answer",
                     SOURCE_TIMEOUT.as_secs()
                 )),
+            }
+            if let Some(answer) = last {
+                workers.extend(answer.rows.iter().cloned());
+                queued_remote = add_opt(queued_remote, answer.queued);
+                pending_remote = add_opt(pending_remote, answer.pending);
             }
         }
         if let Some(s) = &snapshot
@@ -147,11 +147,7 @@ impl Sampler {
         let panels = self.inputs.panels.iter().flat_map(|p| p.panels()).collect();
         Status {
             title: self.inputs.title.clone(),
-            backend: self
-                .inputs
-                .monitor
-                .as_ref()
-                .map_or_else(|| "fleet".to_string(), |m| m.backend().to_string()),
+            backend: self.inputs.backend().to_string(),
             seq: self.seq,
             elapsed_s: now.duration_since(self.started).as_secs_f64(),
             updated_ms: SystemTime::now()
@@ -175,7 +171,7 @@ impl Sampler {
             name: local
                 .name
                 .clone()
-                .unwrap_or_else(|| format!("local ({})", s_backend(&self.inputs))),
+                .unwrap_or_else(|| format!("local ({})", self.inputs.backend())),
             host: self.host.clone(),
             pid: Some(std::process::id()),
             addresses: local.addresses.clone(),
@@ -268,8 +264,11 @@ impl Sampler {
     }
 }
 
-fn s_backend(inputs: &Inputs) -> &str {
-    inputs.monitor.as_ref().map_or("local", |m| m.backend())
+impl Inputs {
+    /// The watched client's backend, or `fleet` without a client.
+    fn backend(&self) -> &str {
+        self.monitor.as_ref().map_or("fleet", |m| m.backend())
+    }
 }
 
 fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {

@@ -355,7 +355,7 @@ async fn a_fleet_view_totals_its_workers_and_survives_failing_sources() {
     assert_eq!(s.errors, vec!["redis://***@127.0.0.1:1 is unreachable"]);
     dashboard.shutdown().await;
 
-    // A source that never answers delays its own rows only, within the time limit.
+    // A source that never answers delays the update by the time limit at most.
     let started = std::time::Instant::now();
     let dashboard = Dashboard::new("fleet")
         .worker_source(Arc::new(FakeFleet {
@@ -377,4 +377,39 @@ async fn serve_outside_a_runtime_is_an_error_not_a_panic() {
     .join()
     .unwrap();
     assert!(matches!(err, DashboardError::NoRuntime), "{err}");
+}
+
+/// Answers once with one worker, then never again.
+struct AnswersOnce(std::sync::atomic::AtomicBool);
+
+#[async_trait::async_trait]
+impl WorkerSource for AnswersOnce {
+    async fn workers(&self) -> Result<Workers, String> {
+        if self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        let mut w = Workers::rows(vec![WorkerRow::new("w-a", "box-1")]);
+        w.queued = Some(7);
+        Ok(w)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_stops_answering_keeps_its_last_rows_with_a_banner() {
+    let dashboard = Dashboard::new("fleet")
+        .worker_source(Arc::new(AnswersOnce(Default::default())))
+        .update_interval(Duration::from_millis(50))
+        .serve(loopback())
+        .await
+        .unwrap();
+    assert!(dashboard.status().errors.is_empty());
+    let s = dashboard.refresh().await;
+    assert!(
+        s.errors[0].contains("showing its last answer"),
+        "{:?}",
+        s.errors
+    );
+    assert_eq!(s.workers.len(), 1);
+    assert_eq!(s.workers[0].name, "w-a");
+    assert_eq!(s.queued_remote, Some(7));
 }
