@@ -159,18 +159,7 @@ async fn a_crawl_dashboard_follows_the_crawl_live_and_ends_on_its_summary() {
         .await
         .unwrap();
     browser
-        .wait_until("questions done", Duration::from_secs(20), || async {
-            browser.number("#total-done").await.unwrap_or(0.0) >= 3.0
-        })
-        .await
-        .unwrap();
-    let first = browser.number("#total-done").await.unwrap();
-    browser
-        .wait_until(
-            "the done count to grow",
-            Duration::from_secs(20),
-            || async { browser.number("#total-done").await.unwrap_or(0.0) > first },
-        )
+        .wait_for_growth("#total-done", 3.0, Duration::from_secs(20))
         .await
         .unwrap();
     assert_eq!(

@@ -202,6 +202,36 @@ impl Browser {
         }
     }
 
+    /// Waits until the number shown by `css` is at least `at_least`, then until it grows, in
+    /// the same page (a dashboard sets `window.__sofleetLoadId` once per load: a reload in
+    /// between is an error). Returns the two numbers read.
+    ///
+    /// # Errors
+    /// When either wait runs out of `timeout`, or the page was reloaded.
+    pub async fn wait_for_growth(
+        &self,
+        css: &str,
+        at_least: f64,
+        timeout: Duration,
+    ) -> Result<(f64, f64), String> {
+        let load_id = self.eval("return window.__sofleetLoadId").await?;
+        let read = || async { self.number(css).await.unwrap_or(f64::NEG_INFINITY) };
+        self.wait_until(&format!("{css} ≥ {at_least}"), timeout, || async {
+            read().await >= at_least
+        })
+        .await?;
+        let first = read().await;
+        self.wait_until(&format!("{css} to grow past {first}"), timeout, || async {
+            read().await > first
+        })
+        .await?;
+        let later = read().await;
+        if self.eval("return window.__sofleetLoadId").await? != load_id {
+            return Err(format!("the page reloaded while {css} grew"));
+        }
+        Ok((first, later))
+    }
+
     /// Saves a screenshot of the window as `name.png` in [`artifacts_dir`] and returns its
     /// path.
     ///

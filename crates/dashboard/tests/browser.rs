@@ -74,18 +74,7 @@ async fn the_page_follows_a_running_client_live_and_ends_on_its_totals() {
         "{worker}"
     );
     browser
-        .wait_until("some tasks done", Duration::from_secs(15), || async {
-            browser.number("#total-done").await.unwrap_or(0.0) > 0.0
-        })
-        .await
-        .unwrap();
-    let first = browser.number("#total-done").await.unwrap();
-    browser
-        .wait_until(
-            "the done count to grow",
-            Duration::from_secs(15),
-            || async { browser.number("#total-done").await.unwrap_or(0.0) > first },
-        )
+        .wait_for_growth("#total-done", 1.0, Duration::from_secs(15))
         .await
         .unwrap();
     // It grew in the same page: no reload happened.
