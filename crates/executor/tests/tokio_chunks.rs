@@ -312,6 +312,65 @@ async fn jobs_submitted_one_by_one_share_a_drainer_and_cancelled_ones_are_skippe
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn shutting_down_cancels_the_queued_jobs() {
+    let client = Client::new(TokioBackend::new());
+    let base = 30_000;
+    // Nothing runs before this test yields: all 50 wait in the queue.
+    let fs: Vec<_> = (0..50)
+        .map(|i| {
+            client.submit(Probe {
+                id: base + i,
+                mode: Mode::Quick,
+            })
+        })
+        .collect();
+    client.shutdown().await.unwrap();
+    for (i, f) in fs.into_iter().enumerate() {
+        let r = f.await;
+        assert!(matches!(r, Err(ExecError::Cancelled { .. })), "{i}: {r:?}");
+        assert!(
+            !contains(&RAN, base + i as u64),
+            "job {i} ran after the shutdown"
+        );
+    }
+    assert_eq!(client.stats().in_flight, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancels_racing_the_drainer_settle_every_job() {
+    let client = Client::new(TokioBackend::new());
+    let base = 40_000u64;
+    let n = 20_000u64;
+    // Each cancel follows its job's submit closely, so it finds the job queued, taken by the
+    // drainer and not yet entered, running, or done.
+    let mut fs = Vec::new();
+    for i in 0..n {
+        fs.push(client.submit(Probe {
+            id: base + i,
+            mode: if i % 7 == 0 { Mode::Slow } else { Mode::Quick },
+        }));
+        if i >= 3 && i % 3 == 0 {
+            fs[(i - 3) as usize].cancel();
+        }
+    }
+    let settle = async {
+        for (i, f) in fs.iter().enumerate() {
+            match f.clone().await {
+                Ok(v) => assert_eq!(v, base + i as u64),
+                Err(ExecError::Cancelled { .. }) => assert_eq!(i % 3, 0, "job {i} cancelled"),
+                Err(e) => panic!("job {i}: {e}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), settle)
+        .await
+        .expect("every job settles");
+    drop(fs);
+    let stats = client.stats();
+    assert_eq!((stats.live, stats.in_flight), (0, 0), "{stats:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_long_chain_runs_on_a_current_thread_runtime() {
     let client = Client::new(TokioBackend::new());
     let mut prev = client.submit(Probe {

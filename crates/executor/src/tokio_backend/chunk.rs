@@ -130,7 +130,7 @@ thread_local! {
 /// drainer that owns the queue passes its generation and the time it took these jobs in
 /// `owner`: once that is [`FLUSH_AFTER`] ago and more jobs are queued, it hands the queue to a
 /// new drainer before it polls its next job, and `owner` becomes `None` (as when a dispatch
-/// found it stuck in a poll and gave the queue to a new drainer).
+/// found it stuck in this round and gave the queue to a new drainer).
 pub(super) async fn run_jobs(
     inner: &Arc<Inner>,
     sink: &CompletionSink,
@@ -138,12 +138,19 @@ pub(super) async fn run_jobs(
     done: &mut Reports,
     owner: &mut Option<(u64, Instant)>,
 ) {
+    // While the owner runs this round, a dispatch may find it stuck (`Inner::owner_stuck`).
+    let round_since = owner.map(|_| {
+        let now = inner.now();
+        inner.polling_since.store(now, Ordering::Relaxed);
+        now
+    });
     for job in jobs.drain(..) {
         let id = job.id;
         if let Some((generation, taken)) = *owner {
             if inner.owner.load(Ordering::Relaxed) != generation {
                 *owner = None;
-            } else if inner.queued.load(Ordering::Relaxed) && taken.elapsed() >= FLUSH_AFTER {
+            } else if taken.elapsed() >= FLUSH_AFTER && inner.queue.len.load(Ordering::Relaxed) > 0
+            {
                 hand_over(inner, sink);
                 *owner = None;
             }
@@ -158,21 +165,7 @@ pub(super) async fn run_jobs(
             continue;
         }
         let mut work = Work::new(job, inner.registry.as_ref(), &inner.resources);
-        // While the owner polls, a dispatch may find it stuck (see `Inner::owner_stuck`).
-        let since = owner.map(|_| {
-            let now = inner.now();
-            inner.polling_since.store(now, Ordering::Relaxed);
-            now
-        });
         let polled = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut work).poll(cx))).await;
-        if let Some(since) = since {
-            let _ = inner.polling_since.compare_exchange(
-                since,
-                0,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-        }
         match polled {
             Poll::Ready(out) => {
                 // Whoever removes the entry reports the job (a cancel may have won).
@@ -197,6 +190,13 @@ pub(super) async fn run_jobs(
                 });
             }
         }
+    }
+    if let Some(since) = round_since {
+        // Unless a new owner took over meanwhile (and reset it).
+        let _ =
+            inner
+                .polling_since
+                .compare_exchange(since, 0, Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 

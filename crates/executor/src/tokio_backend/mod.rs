@@ -1,23 +1,26 @@
 //! [`TokioBackend`]: runs tasks as tokio tasks, for async I/O.
 //!
-//! - `mod.rs`: the backend, its job entries (sharded, for cancellation) and the dispatch queue;
+//! - `mod.rs`: the backend and the dispatch queue;
+//! - `entries.rs`: job entries (sharded, made when a drainer takes the jobs) and cancellation;
 //! - `drainer.rs`: the task that takes queued jobs and runs them in chunks;
 //! - `chunk.rs`: how a chunk runs jobs and reports them, and blocking jobs.
 
 mod chunk;
 mod drainer;
+mod entries;
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::task::AbortHandle;
 
-use crate::backend::{Backend, BackendError, CompletionSink, Job, JobId, JobOutcome};
+use crate::backend::{Backend, BackendError, CompletionSink, Job, JobId};
 use crate::id_hash::SequentialHasher;
 use crate::resources::Resources;
 use crate::task::TaskRegistry;
@@ -27,8 +30,8 @@ use self::drainer::drain;
 const SHARDS: usize = 32;
 
 enum Slot {
-    /// Dispatched: queued (for the drainer or in a chunk), in its first poll, or being moved to
-    /// a task of its own.
+    /// Taken by a drainer: waiting in its round or a chunk, in its first poll, or being moved
+    /// to a task of its own.
     Pending,
     /// Task spawned; abort handle for cancellation.
     Running(AbortHandle),
@@ -49,22 +52,30 @@ struct Inner {
     sink: OnceLock<CompletionSink>,
     registry: Option<TaskRegistry>,
     resources: Resources,
-    /// Jobs dispatched and not reported, sharded to keep workers from contending; whoever
-    /// removes a job's entry reports it (exactly once).
+    /// Jobs taken from the queue and not reported, sharded to keep workers from contending;
+    /// whoever removes a job's entry reports it (exactly once). See [`entries`].
     running: Vec<Shard>,
-    /// Jobs dispatched and not yet taken by a drainer task (see [`drain`]).
-    queue: Mutex<Queue>,
-    /// Whether `queue` has jobs, read without the lock by a lingering drainer (a hint).
-    queued: AtomicBool,
+    /// Jobs dispatched and not yet taken by a drainer task (see [`drain`]), with their count;
+    /// on a cache line of their own, which dispatches write.
+    queue: CachePadded<QueueLine>,
     /// The generation of the drainer owning the queue ([`Queue::generation`], for it to see
     /// without the lock whether it still owns it).
     owner: AtomicU64,
-    /// When the owning drainer began the first poll it is in (nanoseconds since `epoch`, plus
-    /// one), or 0: a dispatch finding it stuck there lets a new drainer take the queue over.
-    polling_since: AtomicU64,
+    /// When the owning drainer began the round of jobs it is running (nanoseconds since
+    /// `epoch`, plus one), or 0: a dispatch finding it there for long lets a new drainer take
+    /// the queue over. On a cache line of its own, which the drainer writes.
+    polling_since: CachePadded<AtomicU64>,
     epoch: Instant,
     /// Whether a drainer may linger (a multi-thread runtime: others can dispatch meanwhile).
     linger: bool,
+}
+
+/// What dispatches write: the queue and, readable without its lock, its length.
+#[derive(Default)]
+struct QueueLine {
+    jobs: Mutex<Queue>,
+    /// How many jobs `jobs` holds, read without the lock by a lingering drainer (a hint).
+    len: AtomicUsize,
 }
 
 /// Dispatched jobs waiting for the drainer task ([`drain`]). `drainer` is set while a drainer
@@ -76,6 +87,14 @@ struct Queue {
     drainer: bool,
     /// Counts drainers; the owning drainer is the last one spawned.
     generation: u64,
+    /// Takes of the queue whose jobs' entries are not all made yet ([`entries`]).
+    in_transit: usize,
+    /// Jobs cancelled while (perhaps) queued, dropped by the next take ([`entries`]).
+    cancel_queued: Vec<JobId>,
+    /// Jobs cancelled while (perhaps) in transit, removed when the transit ends ([`entries`]).
+    cancel_in_transit: Vec<JobId>,
+    /// Set by a shutdown during a transit: its jobs are cancelled when it ends.
+    shut_down_in_transit: bool,
 }
 
 impl Inner {
@@ -94,7 +113,7 @@ impl Inner {
         self.epoch.elapsed().as_nanos() as u64 + 1
     }
 
-    /// Whether the owning drainer has been in one poll for [`FLUSH_AFTER`] or more.
+    /// Whether the owning drainer has been in one round of jobs for [`FLUSH_AFTER`] or more.
     fn owner_stuck(&self) -> bool {
         let since = self.polling_since.load(Ordering::Relaxed);
         since != 0 && self.now().saturating_sub(since) >= FLUSH_AFTER.as_nanos() as u64
@@ -155,7 +174,7 @@ impl TokioBackend {
     }
 
     /// The same backend whose tasks read `resources` from their context
-    /// ([`TaskContext::resource`]); call it before handing the backend to a
+    /// ([`TaskContext::resource`](crate::TaskContext::resource)); call it before handing the backend to a
     /// [`Client`](crate::Client).
     ///
     /// ```
@@ -191,10 +210,9 @@ impl TokioBackend {
                 registry,
                 resources,
                 running: (0..SHARDS).map(|_| Mutex::default()).collect(),
-                queue: Mutex::default(),
-                queued: AtomicBool::new(false),
+                queue: CachePadded::default(),
                 owner: AtomicU64::new(0),
-                polling_since: AtomicU64::new(0),
+                polling_since: CachePadded::default(),
                 epoch: Instant::now(),
                 linger: handle.runtime_flavor() == RuntimeFlavor::MultiThread,
                 handle,
@@ -236,22 +254,17 @@ impl Backend for TokioBackend {
             return;
         };
         chunk::DISPATCHED_HERE.set(true);
-        // Entries exist before the jobs are queued, so a chunk always finds its jobs' entries
-        // unless they were cancelled.
-        for job in &jobs {
-            self.inner.shard(job.id).insert(job.id, Slot::Pending);
-        }
         // Queue the jobs for the drainer, spawning one unless one owns the queue (it takes
         // these jobs after the ones it is running).
         let spawn = {
-            let mut q = self.inner.queue.lock();
+            let mut q = self.inner.queue.jobs.lock();
             // Into the buffer the drainer left, or the dispatched one if that is larger.
             if q.jobs.is_empty() && q.jobs.capacity() < jobs.len() {
                 q.jobs = jobs;
             } else {
                 q.jobs.extend(jobs);
             }
-            self.inner.queued.store(true, Ordering::Relaxed);
+            self.inner.queue.len.store(q.jobs.len(), Ordering::Relaxed);
             // A drainer stuck in a long poll would hold these jobs back: take over.
             (!q.drainer || self.inner.owner_stuck()).then(|| self.inner.new_owner(&mut q))
         };
@@ -263,31 +276,11 @@ impl Backend for TokioBackend {
     }
 
     fn cancel(&self, id: JobId) {
-        let slot = self.inner.shard(id).remove(&id);
-        match slot {
-            Some(Slot::Running(h)) => h.abort(),
-            // Queued (its chunk skips it) or being spawned (aborted on spawn).
-            Some(Slot::Pending) => {}
-            None => return,
-        }
-        if let Some(s) = self.inner.sink.get() {
-            s.completed(id, JobOutcome::Cancelled);
-        }
+        self.inner.cancel(id);
     }
 
     async fn shutdown(&self) -> Result<(), BackendError> {
-        let mut all = Vec::new();
-        for shard in &self.inner.running {
-            all.extend(shard.lock().drain());
-        }
-        for (id, slot) in all {
-            if let Slot::Running(h) = slot {
-                h.abort();
-            }
-            if let Some(s) = self.inner.sink.get() {
-                s.completed(id, JobOutcome::Cancelled);
-            }
-        }
+        self.inner.cancel_all();
         Ok(())
     }
 }
