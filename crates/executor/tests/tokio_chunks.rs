@@ -283,19 +283,26 @@ async fn closures_and_tasks_dispatched_together() {
     assert_eq!(slow.await.unwrap(), base + 99);
 }
 
+/// Submits a quick `Probe` for each id, one `submit` call each.
+fn submit_quick_one_by_one(
+    client: &Client,
+    ids: std::ops::Range<u64>,
+) -> Vec<sofleet_executor::TaskFuture<u64>> {
+    ids.map(|id| {
+        client.submit(Probe {
+            id,
+            mode: Mode::Quick,
+        })
+    })
+    .collect()
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn jobs_submitted_one_by_one_share_a_drainer_and_cancelled_ones_are_skipped() {
     let client = Client::new(TokioBackend::new());
     let base = 10_000;
     // Nothing runs before this test yields: all 100 wait in the queue.
-    let fs: Vec<_> = (0..100)
-        .map(|i| {
-            client.submit(Probe {
-                id: base + i,
-                mode: Mode::Quick,
-            })
-        })
-        .collect();
+    let fs = submit_quick_one_by_one(&client, base..base + 100);
     for i in [0, 1, 50, 99] {
         fs[i].cancel();
     }
@@ -316,14 +323,7 @@ async fn shutting_down_cancels_the_queued_jobs() {
     let client = Client::new(TokioBackend::new());
     let base = 30_000;
     // Nothing runs before this test yields: all 50 wait in the queue.
-    let fs: Vec<_> = (0..50)
-        .map(|i| {
-            client.submit(Probe {
-                id: base + i,
-                mode: Mode::Quick,
-            })
-        })
-        .collect();
+    let fs = submit_quick_one_by_one(&client, base..base + 50);
     client.shutdown().await.unwrap();
     for (i, f) in fs.into_iter().enumerate() {
         let r = f.await;

@@ -20,22 +20,23 @@ const MAX_ROUNDS: u32 = 64;
 /// Largest job buffer a drainer keeps for the queue.
 const MAX_BUFFER: usize = 1024;
 
-/// The drainer task ([`Queue`](super::Queue)): owns the queue, takes every job queued and runs them in
-/// chunks (the first inline, the others on chunk tasks of their own, spreading over the
+/// The drainer task ([`Queue`](super::Queue)): owns the queue, takes every job queued and runs
+/// them in chunks (the first inline, the others on chunk tasks of their own, spreading over the
 /// workers), reports them, then takes what was queued meanwhile, until the queue stays empty.
 /// Jobs dispatched one at a time in quick succession (a loop of `submit`, or the dependents its
 /// reports release) thus share one spawn, and their reports are batched: quick jobs are
 /// reported when the queue is empty (while jobs stream in, after waiting up to [`LINGER`] for
-/// more) and at least every [`FLUSH_AFTER`](super::FLUSH_AFTER). While they stream in, the drainer also lets a few
-/// gather before it takes them ([`gather`]), so that a round's costs are shared as in a batch.
-/// Taking jobs makes their entries ([`entries`](super::entries)): a dispatch only queues.
+/// more) and at least every [`FLUSH_AFTER`](super::FLUSH_AFTER). While they stream in, the
+/// drainer also lets a few gather before it takes them ([`gather`]), so that a round's costs
+/// are shared as in a batch. Taking jobs makes their entries ([`entries`](super::entries)): a
+/// dispatch only queues.
 ///
 /// A job queued while the drainer runs others waits for them, like a job in a chunk. So that
 /// it is not held back long, the drainer hands the queue to a new drainer (on another worker if
-/// one is free) before its next poll once it has been running jobs for [`FLUSH_AFTER`](super::FLUSH_AFTER), and a
-/// dispatch finding it in one round (or one poll) for that long gives the queue to a new
-/// drainer at once. (A job queued just as a long first poll begins still waits for it, unless
-/// another dispatch comes.)
+/// one is free) before its next poll once it has been running jobs for
+/// [`FLUSH_AFTER`](super::FLUSH_AFTER), and a dispatch finding it in one round (or one poll) for
+/// that long gives the queue to a new drainer at once. (A job queued just as a long first poll
+/// begins still waits for it, unless another dispatch comes.)
 pub(super) async fn drain(inner: Arc<Inner>, sink: CompletionSink, generation: u64) {
     /// Should the drainer panic (e.g. in a waker its reports wake) or be dropped, another takes
     /// the queue, so jobs dispatched later still run.
@@ -80,14 +81,21 @@ async fn drain_rounds(inner: &Arc<Inner>, sink: &CompletionSink, generation: u64
         if done.due() {
             done.flush(sink);
         }
+        // The queue's lock, unless a dispatch found this drainer stuck in a round and gave the
+        // queue to another: then this drainer reports what it ran and exits.
+        macro_rules! lock_owned {
+            () => {{
+                let q = inner.queue.jobs.lock();
+                if q.generation != generation {
+                    drop(q);
+                    done.flush(sink);
+                    return;
+                }
+                q
+            }};
+        }
         let cancelled = {
-            let mut q = inner.queue.jobs.lock();
-            if q.generation != generation {
-                // A dispatch found this drainer stuck in a round and gave the queue to another.
-                drop(q);
-                done.flush(sink);
-                return;
-            }
+            let mut q = lock_owned!();
             let streaming = rounds >= 2 && inner.linger;
             if !q.jobs.is_empty() && !done.list.is_empty() {
                 stream = true;
@@ -95,23 +103,18 @@ async fn drain_rounds(inner: &Arc<Inner>, sink: &CompletionSink, generation: u64
             if q.jobs.is_empty() && streaming && stream && !released {
                 drop(q);
                 stream = linger(inner);
-                q = inner.queue.jobs.lock();
+                q = lock_owned!();
             }
             if q.jobs.is_empty() {
                 drop(q);
                 released = done.flush_released(sink);
-                q = inner.queue.jobs.lock();
+                q = lock_owned!();
                 // Jobs are coming one by one: wait for the next a moment (spinning, a few
                 // microseconds) rather than have the next dispatch spawn a drainer.
                 if q.jobs.is_empty() && streaming {
                     drop(q);
                     linger(inner);
-                    q = inner.queue.jobs.lock();
-                }
-                if q.generation != generation {
-                    drop(q);
-                    done.flush(sink);
-                    return;
+                    q = lock_owned!();
                 }
                 if q.jobs.is_empty() {
                     q.drainer = false;
@@ -122,12 +125,7 @@ async fn drain_rounds(inner: &Arc<Inner>, sink: &CompletionSink, generation: u64
                 // Jobs are coming one by one: let a few more come, to run them as one round.
                 drop(q);
                 gather(inner);
-                q = inner.queue.jobs.lock();
-                if q.generation != generation {
-                    drop(q);
-                    done.flush(sink);
-                    return;
-                }
+                q = lock_owned!();
             }
             if jobs.capacity() > MAX_BUFFER {
                 jobs = Vec::new();

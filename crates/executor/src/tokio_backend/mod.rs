@@ -174,8 +174,8 @@ impl TokioBackend {
     }
 
     /// The same backend whose tasks read `resources` from their context
-    /// ([`TaskContext::resource`](crate::TaskContext::resource)); call it before handing the backend to a
-    /// [`Client`](crate::Client).
+    /// ([`TaskContext::resource`](crate::TaskContext::resource)); call it before handing the
+    /// backend to a [`Client`](crate::Client).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
