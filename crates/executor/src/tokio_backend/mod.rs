@@ -37,6 +37,15 @@ enum Slot {
     Running(AbortHandle),
 }
 
+impl Slot {
+    /// Aborts the job's task, if it has one (a pending job is skipped where it waits).
+    fn abort(self) {
+        if let Slot::Running(handle) = self {
+            handle.abort();
+        }
+    }
+}
+
 /// A shard's job map. A shard holds every `SHARDS`th node (see [`Inner::shard`]), so a job id
 /// shifted right by the dispatch bits and the shard bits counts up within a shard.
 type JobMap = HashMap<
